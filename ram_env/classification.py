@@ -1,0 +1,200 @@
+"""Digit classification by glimpses: the paper's MNIST tasks as POMDP environments."""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ram_env.core import GlimpseEnv, GlimpseTask, GlimpseVectorEnv, check_positive_int
+from ram_env.datasets import DigitCanvases
+from ram_env.sensor import GlimpseSensor
+
+__all__ = ["ClassificationTask", "GlimpseClassificationEnv", "GlimpseClassificationVectorEnv"]
+
+
+class ClassificationTask(GlimpseTask):
+    """``N`` digit-classification episodes (see :class:`GlimpseClassificationEnv`)."""
+
+    action_key = "label"
+    reset_options = frozenset({"initial_location", "index"})
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        split: str = "train",
+        canvas_size: int = 28,
+        n_distractors: int = 0,
+        distractor_size: int = 8,
+        n_glimpses: int = 6,
+        glimpse_size: int = 8,
+        n_scales: int = 1,
+        scale_factor: float = 2.0,
+        initial_location: Any = "random",
+        data_dir: str | os.PathLike | None = None,
+    ) -> None:
+        self.n_glimpses = check_positive_int("n_glimpses", n_glimpses)
+        self.dataset = DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)
+        if isinstance(glimpse_size, numbers.Integral) and not isinstance(glimpse_size, bool) and glimpse_size > canvas_size:
+            raise ValueError(f"glimpse_size {glimpse_size} is larger than the {canvas_size}x{canvas_size} image")
+        super().__init__(
+            num_envs,
+            GlimpseSensor(glimpse_size, n_scales, scale_factor),
+            (canvas_size, canvas_size),
+            n_actions=10,
+            max_steps=self.n_glimpses,
+            initial_location=initial_location,
+        )
+        n = self.num_envs
+        self.canvas = np.zeros((n, canvas_size, canvas_size), dtype=np.uint8)
+        self.label = np.zeros(n, dtype=np.int64)
+        self.index = np.zeros(n, dtype=np.int64)
+        self.episode_count = np.zeros(n, dtype=np.int64)
+
+    def restart_sequence(self, seeded: bool) -> None:
+        if seeded:
+            self.episode_count[:] = 0
+
+    def _start(self, ids: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
+        data = self.dataset
+        u = self.uniforms(ids, data.layout_width + 2)
+        indices = None
+        if "index" in options:
+            requested = np.asarray(options["index"])
+            if requested.dtype.kind not in "iu" or requested.shape not in ((), (len(ids),)):
+                raise ValueError(f"options['index'] must be an int or {len(ids)} ints, got {options['index']!r}")
+            indices = np.broadcast_to(requested, (len(ids),)).astype(np.int64)
+            if np.any(indices < 0) or np.any(indices >= len(data)):
+                raise ValueError(f"options['index'] must be in [0, {len(data)}), got {options['index']!r}")
+        elif data.fixed:  # slot i of N visits images i, i + N, i + 2N, ...
+            indices = (ids + self.num_envs * self.episode_count[ids]) % len(data)
+            self.episode_count[ids] += 1
+        layouts = data.fixed_layouts(indices) if data.fixed else u[:, : data.layout_width]
+        canvases, indices = data.render(layouts, indices)
+        self.canvas[ids] = canvases
+        self.index[ids] = indices
+        self.label[ids] = data.labels[indices]
+        self._set_images(ids, canvases)
+        return self.initial_locations(u[:, -2:], options)
+
+    def _advance(self, ids: np.ndarray, locations: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        final = self.steps[ids] >= self.n_glimpses
+        reward = np.where(final, (choices == self.label[ids]).astype(np.float64), 0.0)
+        if not final.all():
+            self._look(ids[~final], locations[~final])
+        return reward, final
+
+    def _info(self) -> dict[str, np.ndarray]:
+        return {"label": self.label, "index": self.index}
+
+    def frame_image(self, i: int) -> np.ndarray:
+        return self.canvas[i]
+
+
+class GlimpseClassificationEnv(GlimpseEnv):
+    """Classify a digit you can only see through a few foveated glimpses.
+
+    ## Description
+    The classification tasks of Mnih et al., *Recurrent Models of Visual Attention*
+    (NIPS 2014), section 4.1.  An MNIST digit is drawn on a canvas - as given (28x28),
+    translated to a random position on a larger blank canvas, or translated with
+    clutter from other digits - and the agent never sees the canvas: each step it
+    receives a *glimpse*, ``n_scales`` concentric square patches around the location
+    it chose, the first ``glimpse_size`` pixels wide and each next one
+    ``scale_factor`` times wider, all reduced to ``glimpse_size x glimpse_size`` by
+    area averaging (:class:`~ram_env.sensor.GlimpseSensor`).  After ``n_glimpses``
+    glimpses it names the digit.
+
+    Locations are ``(row, col)`` in ``[-1, 1]``: ``(0, 0)`` is the canvas centre,
+    ``(-1, -1)`` its top-left corner.
+
+    ## Action Space
+    ``Dict(location=Box(-1, 1, (2,), float32), label=Discrete(10))``
+
+    | key | meaning |
+    |---|---|
+    | ``location`` | where the next glimpse is taken; values outside ``[-1, 1]`` are clipped, NaN/inf raise |
+    | ``label`` | the predicted digit; only read on the last step (it must still be in ``[0, 10)``) |
+
+    ## Observation Space
+    ``Dict(glimpse=Box(0, 1, (n_scales, glimpse_size, glimpse_size), float32), location=Box(-1, 1, (2,), float32))``
+
+    | key | meaning |
+    |---|---|
+    | ``glimpse`` | the retina's patches, finest first, pixel values in ``[0, 1]`` (0 outside the canvas) |
+    | ``location`` | where that glimpse was taken (after clipping) |
+
+    ## Rewards
+    0.0 on every step but the last; on the last, 1.0 if ``label`` is the true digit
+    and 0.0 otherwise (the paper's reward).
+
+    ## Starting State
+    A new canvas (``split="train"``: a random training digit with a fresh random
+    translation and clutter; ``"validation"``/``"test"``: the next image of the split
+    in order, with translation and clutter fixed by its index) and the first glimpse,
+    at a uniformly random location (``initial_location="random"``), the centre
+    (``"center"``) or a given ``(row, col)``.
+
+    ## Episode End
+    The episode has exactly ``n_glimpses`` steps: the reset gives glimpse 1, steps
+    1 .. ``n_glimpses - 1`` give glimpses 2 .. ``n_glimpses`` at the chosen locations,
+    and step ``n_glimpses`` scores ``label`` (its ``location`` is ignored and the last
+    observation repeated) and returns ``terminated=True``.  Never truncated.  Calling
+    ``step`` after the end, or before ``reset``, raises ``RuntimeError``.
+
+    ## Info
+    ``info["label"]`` is the true digit (for the supervised part of the paper's hybrid
+    loss; a pure reinforcement-learning agent must not read it) and
+    ``info["index"]`` the image's index within its split.
+
+    ## Arguments
+    ```python
+    import gymnasium as gym
+    import ram_env
+
+    env = gym.make("RAM-ClutteredMNIST-v0", split="test", n_glimpses=6, render_mode="rgb_array")
+    ```
+
+    | keyword | default (``RAM-MNIST-v0``) | meaning |
+    |---|---|---|
+    | ``split`` | ``"train"`` | ``"train"`` (55,000), ``"validation"`` (5,000) or ``"test"`` (10,000) |
+    | ``canvas_size`` | 28 | side of the canvas; 28 = the digit as given |
+    | ``n_distractors`` | 0 | clutter patches (4 for 60x60, 8 for 100x100 in the paper) |
+    | ``distractor_size`` | 8 | side of each clutter patch |
+    | ``n_glimpses`` | 6 | glimpses per episode |
+    | ``glimpse_size`` | 8 | retina resolution ``g`` |
+    | ``n_scales`` | 1 | patches per glimpse ``k`` |
+    | ``scale_factor`` | 2.0 | width ratio of successive patches |
+    | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"`` or ``(row, col)`` |
+    | ``data_dir`` | bundled | another directory holding the four MNIST idx ``.gz`` files |
+    | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
+
+    Unknown or invalid keywords raise ``ValueError``.  ``reset(options=...)`` takes
+    ``"index"`` (show that image of the split) and ``"initial_location"``.
+
+    ## Vectorized environment
+    ``gym.make_vec(id, num_envs=N)`` builds :class:`GlimpseClassificationVectorEnv`,
+    which steps all ``N`` episodes with batched numpy (next-step autoreset).  With
+    ``reset(seed=s)`` its env ``i`` plays exactly the episodes of ``gym.make(id)``
+    reset with ``seed=s + i`` - except on the fixed splits, where env ``i`` of ``N``
+    visits images ``i, i + N, i + 2N, ...`` so the first 10,000 episodes of the vector
+    env cover the test set exactly once.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    task_class = ClassificationTask
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 4}
+
+
+class GlimpseClassificationVectorEnv(GlimpseVectorEnv):
+    """``N`` episodes of :class:`GlimpseClassificationEnv` stepped together with batched numpy.
+
+    Infos are arrays: ``info["label"]`` and ``info["index"]`` of shape ``(N,)``.
+    """
+
+    task_class = ClassificationTask

@@ -1,0 +1,402 @@
+"""Batched machinery shared by every glimpse environment.
+
+A :class:`GlimpseTask` holds ``N`` independent episodes as arrays with a leading
+dimension ``N`` and one random generator per episode slot.  The single-episode
+:class:`GlimpseEnv` (a :class:`gymnasium.Env`) is that task with ``N = 1`` and the
+:class:`GlimpseVectorEnv` (a :class:`gymnasium.vector.VectorEnv`) is the same task
+with ``N`` slots and next-step autoreset, so a vector env equals ``N`` single envs by
+construction: nothing about the task is written twice.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from ram_env import rendering
+from ram_env.sensor import GlimpseSensor
+
+__all__ = ["GlimpseTask", "GlimpseEnv", "GlimpseVectorEnv", "InvalidAction", "parse_initial_location"]
+
+
+class InvalidAction(ValueError):
+    """An action that does not belong to the action space (shape, range, NaN, ...)."""
+
+
+def parse_initial_location(value: Any) -> str | np.ndarray:
+    """``"random"``, ``"center"`` or a ``(row, col)`` pair in ``[-1, 1]``."""
+    if isinstance(value, str):
+        if value not in ("random", "center"):
+            raise ValueError(f"initial_location must be 'random', 'center' or (row, col), got {value!r}")
+        return value
+    loc = np.asarray(value, dtype=np.float64) if not isinstance(value, (dict, set)) else np.zeros(0)
+    if loc.shape != (2,) or not np.all(np.isfinite(loc)) or np.any(np.abs(loc) > 1):
+        raise ValueError(f"initial_location must be 'random', 'center' or (row, col) in [-1, 1], got {value!r}")
+    return loc
+
+
+def make_task(task_class: type[GlimpseTask], num_envs: int, owner: str, kwargs: dict[str, Any]) -> GlimpseTask:
+    """``task_class(num_envs, **kwargs)``, with unknown keywords reported as ``ValueError``."""
+    valid = [p for p in inspect.signature(task_class.__init__).parameters if p not in ("self", "num_envs")]
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown keyword argument(s) {unknown} for {owner}; valid keywords: {valid + ['render_mode']}")
+    return task_class(num_envs=num_envs, **kwargs)
+
+
+def check_positive_int(name: str, value: Any, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+class GlimpseTask(ABC):
+    """``N`` episodes of a task observed through a :class:`GlimpseSensor`.
+
+    Subclasses define the images, the discrete part of the action and the rules:
+    :meth:`_start` (new episodes), :meth:`_advance` (one step) and :meth:`_info`.
+    Observations are ``Dict(glimpse=Box(0, 1, (k, g, g)), location=Box(-1, 1, (2,)))``
+    and actions ``Dict(location=Box(-1, 1, (2,)), <action_key>=Discrete(n))``.
+
+    Attributes (all with leading dimension ``N``):
+        glimpse: float32 ``(N, k, g, g)``, the current observation.
+        location: float32 ``(N, 2)``, where it was taken (clipped to ``[-1, 1]``).
+        path: float32 ``(N, max_steps + 1, 2)`` and ``path_length`` int ``(N,)``:
+            every location glimpsed this episode, for rendering.
+        done: bool ``(N,)``, the episode in that slot has ended.
+    """
+
+    action_key: str = "label"
+    metadata: dict[str, Any] = {"render_fps": 4}
+
+    def __init__(
+        self,
+        num_envs: int,
+        sensor: GlimpseSensor,
+        image_shape: tuple[int, int],
+        n_actions: int,
+        max_steps: int,
+        initial_location: Any = "random",
+    ) -> None:
+        self.num_envs = check_positive_int("num_envs", num_envs)
+        self.sensor = sensor
+        self.image_shape = image_shape
+        self.n_actions = n_actions
+        self.max_steps = max_steps
+        self.initial_location = parse_initial_location(initial_location)
+        if sensor.patch_sizes[0] > max(image_shape):
+            raise ValueError(
+                f"glimpse_size {sensor.glimpse_size} is larger than the {image_shape[0]}x{image_shape[1]} image"
+            )
+        self.single_observation_space = spaces.Dict(
+            {
+                "glimpse": spaces.Box(0.0, 1.0, sensor.shape, dtype=np.float32),
+                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
+            }
+        )
+        self.single_action_space = spaces.Dict(
+            {
+                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
+                self.action_key: spaces.Discrete(n_actions),
+            }
+        )
+        n = self.num_envs
+        self.rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
+        self.glimpse = np.zeros((n,) + sensor.shape, dtype=np.float32)
+        self.location = np.zeros((n, 2), dtype=np.float32)
+        self.path = np.zeros((n, max_steps + 1, 2), dtype=np.float32)
+        self.path_length = np.zeros(n, dtype=np.int64)
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.done = np.ones(n, dtype=bool)
+        self.started = False
+        self._integral = None  # IntegralImages of the N current images
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def _start(self, ids: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
+        """Begin new episodes in slots ``ids``; return their initial locations ``(len(ids), 2)``.
+
+        Must set the images (via :meth:`_set_images`) and draw from ``self.rngs[i]``.
+        """
+
+    @abstractmethod
+    def _advance(self, ids: np.ndarray, locations: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One step of the episodes in ``ids``; return ``(reward float (n,), terminated bool (n,))``.
+
+        Non-terminal steps must take their glimpse (via :meth:`_look`).
+        """
+
+    @abstractmethod
+    def _info(self) -> dict[str, np.ndarray]:
+        """Per-slot info arrays with leading dimension ``N``."""
+
+    @abstractmethod
+    def frame_image(self, i: int) -> np.ndarray:
+        """The full uint8 ``(H, W)`` image of slot ``i``, for rendering."""
+
+    # ------------------------------------------------------------------ shared
+    def seed(self, seeds: Sequence[int | None]) -> None:
+        """Re-seed slot ``i`` with ``seeds[i]`` (``None`` keeps its generator)."""
+        for i, s in enumerate(seeds):
+            if s is not None:
+                self.rngs[i] = seeding.np_random(int(s))[0]
+
+    def uniforms(self, ids: np.ndarray, width: int) -> np.ndarray:
+        """``width`` uniforms from each slot's own generator: float64 ``(len(ids), width)``."""
+        return np.stack([self.rngs[i].random(width) for i in ids]) if len(ids) else np.zeros((0, width))
+
+    def initial_locations(self, u: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
+        """First fixations from two uniforms per slot ``u`` ``(n, 2)``, honouring options."""
+        mode = self.initial_location
+        if "initial_location" in options:
+            mode = parse_initial_location(options["initial_location"])
+        if isinstance(mode, np.ndarray):
+            return np.broadcast_to(mode, u.shape).copy()
+        if mode == "center":
+            return np.zeros_like(u)
+        return u * 2.0 - 1.0
+
+    def reset(self, ids: np.ndarray, options: Mapping[str, Any] | None = None) -> None:
+        """Start new episodes in slots ``ids`` and take their first glimpse."""
+        options = {} if options is None else dict(options)
+        unknown = set(options) - self.reset_options
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; known: {sorted(self.reset_options)}")
+        locations = self._start(ids, options)
+        self.steps[ids] = 0
+        self.path_length[ids] = 0
+        self.done[ids] = False
+        self._look(ids, locations)
+        self.started = True
+
+    reset_options = frozenset({"initial_location"})
+
+    def step(self, ids: np.ndarray, action: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Advance slots ``ids`` with a checked batched action; return ``(reward, terminated)``."""
+        self.steps[ids] += 1
+        reward, terminated = self._advance(ids, action["location"][ids], action[self.action_key][ids])
+        self.done[ids] = terminated
+        return reward, terminated
+
+    def restart_sequence(self, seeded: bool) -> None:
+        """Hook called before every reset of all slots (``seeded``: a seed was given).
+
+        Tasks that visit a fixed sequence of images restart it on a seeded reset.
+        """
+
+    def _set_images(self, ids: np.ndarray, images: np.ndarray) -> None:
+        """Install new images in slots ``ids`` (sorted, unique; ``images``: ``(len(ids), H, W)``)."""
+        table = self.sensor.integral(images)
+        if len(ids) == self.num_envs:  # every slot: ids is arange(N)
+            self._integral = table
+        elif self._integral is None:
+            raise RuntimeError("the first episodes must start in every slot at once")
+        else:
+            self._integral.table[ids] = table.table
+
+    def _look(self, ids: np.ndarray, locations: np.ndarray) -> None:
+        """Take the glimpse of slots ``ids`` at ``locations`` ``(len(ids), 2)`` (clipped)."""
+        loc = np.clip(locations, -1.0, 1.0).astype(np.float32)
+        self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids)
+        self.location[ids] = loc
+        self.path[ids, self.path_length[ids]] = loc
+        self.path_length[ids] += 1
+
+    def observe(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Copies of the current observations (all slots, or ``ids``)."""
+        if ids is None:
+            return {"glimpse": self.glimpse.copy(), "location": self.location.copy()}
+        return {"glimpse": self.glimpse[ids], "location": self.location[ids]}
+
+    def check_action(self, action: Any, batched: bool) -> dict[str, np.ndarray]:
+        """Validate an action; return it batched: ``location`` float64 ``(N, 2)``, choice int64 ``(N,)``."""
+        key = self.action_key
+        if not isinstance(action, Mapping) or set(action) != {"location", key}:
+            got = sorted(action) if isinstance(action, Mapping) else type(action).__name__
+            raise InvalidAction(f"action must be a dict with keys ['location', '{key}'], got {got}")
+        n = self.num_envs
+        loc_shape, choice_shape = ((n, 2), (n,)) if batched else ((2,), ())
+        try:
+            location = np.asarray(action["location"], dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise InvalidAction(f"action['location'] is not numeric: {action['location']!r}") from err
+        if location.shape != loc_shape:
+            raise InvalidAction(f"action['location'] must have shape {loc_shape}, got {location.shape}")
+        if not np.all(np.isfinite(location)):
+            raise InvalidAction(f"action['location'] must be finite, got {location.tolist()}")
+        raw = np.asarray(action[key])
+        if raw.shape != choice_shape or raw.dtype.kind not in "iuf" or (raw.dtype.kind == "f" and (
+            not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw)))):
+            raise InvalidAction(
+                f"action['{key}'] must be {'an int array of shape ' + str(choice_shape) if batched else 'an int'}"
+                f" in [0, {self.n_actions}), got {action[key]!r}"
+            )
+        choice = raw.astype(np.int64)
+        if np.any(choice < 0) or np.any(choice >= self.n_actions):
+            raise InvalidAction(f"action['{key}'] must be in [0, {self.n_actions}), got {choice.tolist()}")
+        if not batched:
+            location, choice = location[None], choice[None]
+        return {"location": location, key: choice}
+
+    def info(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        info = self._info()
+        return info if ids is None else {k: v[ids] for k, v in info.items()}
+
+    def render_frame(self, i: int) -> np.ndarray:
+        """uint8 ``(H', W', 3)``: slot ``i``'s image upscaled, retina squares and glimpse path."""
+        image = self.frame_image(i)
+        length = int(self.path_length[i])
+        return rendering.draw_glimpses(
+            image,
+            boxes=self.sensor.patch_boxes(self.location[i], *self.image_shape),
+            path=self.path[i, :length],
+        )
+
+
+class GlimpseEnv(gym.Env):
+    """One episode of a :class:`GlimpseTask` (the task with ``N = 1``).
+
+    Subclasses set ``task_class``; constructor keywords go to the task.
+    """
+
+    task_class: type[GlimpseTask]
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array", "human"], "render_fps": 4}
+
+    def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
+        _check_render_mode(render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+        self.task = make_task(self.task_class, 1, type(self).__name__, kwargs)
+        self.observation_space = self.task.single_observation_space
+        self.action_space = self.task.single_action_space
+        self._window: rendering.Window | None = None
+        self._ids = np.zeros(1, dtype=np.int64)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.task.rngs[0] = self.np_random
+        self.task.restart_sequence(seed is not None)
+        self.task.reset(self._ids, options)
+        if self.render_mode == "human":
+            self.render()
+        return self._obs(), self._single_info()
+
+    def step(self, action: Any):
+        if not self.task.started:
+            raise RuntimeError("step() called before reset()")
+        if self.task.done[0]:
+            raise RuntimeError("step() called after the episode ended; call reset() first")
+        batched = self.task.check_action(action, batched=False)
+        reward, terminated = self.task.step(self._ids, batched)
+        if self.render_mode == "human":
+            self.render()
+        return self._obs(), float(reward[0]), bool(terminated[0]), False, self._single_info()
+
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'human'")
+            return None
+        if not self.task.started:
+            raise RuntimeError("render() called before reset()")
+        frame = self.task.render_frame(0)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = rendering.Window(type(self).__name__, fps=self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def _obs(self) -> dict[str, np.ndarray]:
+        obs = self.task.observe(self._ids)
+        return {k: v[0].copy() for k, v in obs.items()}
+
+    def _single_info(self) -> dict[str, Any]:
+        return {k: v[0].item() for k, v in self.task.info().items()}
+
+
+class GlimpseVectorEnv(VectorEnv):
+    """``num_envs`` episodes of a :class:`GlimpseTask`, stepped together (next-step autoreset).
+
+    ``reset(seed=s)`` seeds slot ``i`` with ``s + i``, as :class:`~gymnasium.vector.SyncVectorEnv`
+    does, so slot ``i`` replays exactly the episodes of a single env reset with seed ``s + i``.
+    """
+
+    task_class: type[GlimpseTask]
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, render_mode: str | None = None, **kwargs: Any) -> None:
+        _check_render_mode(render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+        self.task = make_task(self.task_class, num_envs, type(self).__name__, kwargs)
+        self.num_envs = self.task.num_envs
+        self.single_observation_space = self.task.single_observation_space
+        self.single_action_space = self.task.single_action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._all = np.arange(self.num_envs)
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+
+    def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
+        if seed is None:
+            seeds: list[int | None] = [None] * self.num_envs
+        elif isinstance(seed, numbers.Integral):
+            seeds = [int(seed) + i for i in range(self.num_envs)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} environments")
+        self.task.seed(seeds)
+        self.task.restart_sequence(seed is not None)
+        self.task.reset(self._all, options)
+        self._autoreset[:] = False
+        return self.task.observe(), self._vector_info(self._all)
+
+    def step(self, actions: Any):
+        if not self.task.started:
+            raise RuntimeError("step() called before reset()")
+        batched = self.task.check_action(actions, batched=True)
+        rewards = np.zeros(self.num_envs, dtype=np.float64)
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        restart = np.flatnonzero(self._autoreset)
+        running = np.flatnonzero(~self._autoreset)
+        if running.size:
+            rewards[running], terminated[running] = self.task.step(running, batched)
+        if restart.size:
+            self.task.reset(restart)
+        self._autoreset = terminated | truncated
+        return self.task.observe(), rewards, terminated, truncated, self._vector_info(self._all)
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array'")
+            return None
+        if not self.task.started:
+            raise RuntimeError("render() called before reset()")
+        return tuple(self.task.render_frame(i) for i in range(self.num_envs))
+
+    def _vector_info(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        info: dict[str, np.ndarray] = {}
+        for key, value in self.task.info(ids).items():
+            info[key] = value
+            info["_" + key] = np.ones(len(ids), dtype=bool)
+        return info
+
+
+def _check_render_mode(render_mode: str | None, modes: list[str]) -> None:
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {modes} or None, got {render_mode!r}")

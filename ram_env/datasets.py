@@ -1,0 +1,155 @@
+"""Digit canvases of the paper: MNIST, translated MNIST and cluttered translated MNIST.
+
+One builder, :class:`DigitCanvases`, makes every variant (Mnih et al. 2014, sec. 4.1):
+
+* **MNIST** (``canvas_size=28``, no distractors): the digit as given.
+* **Translated**: the 28x28 digit pasted at a uniformly random position on a blank
+  ``canvas_size`` x ``canvas_size`` canvas.
+* **Cluttered**: translated, plus ``n_distractors`` random ``distractor_size`` squared
+  sub-patches cut from *other* random digits of the same split and added at uniformly
+  random positions; the sum is clipped to ``[0, 1]`` (uint8 ``[0, 255]``).
+
+Randomness comes in as *layouts*: each canvas is described by one row of uniform
+numbers in ``[0, 1)`` (``layout_width`` of them), turned into integer positions and
+indices by :meth:`DigitCanvases.render`.  Training episodes draw a fresh row from the
+environment's generator; the validation and test splits use a fixed table of rows
+(one per image, from a fixed seed), so image ``i`` of the test split always has the
+same translation and clutter, for every agent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+
+from ram_env.mnist import SPLITS, load_split
+
+__all__ = ["DigitCanvases", "DIGIT_SIZE"]
+
+DIGIT_SIZE = 28
+#: seeds of the fixed layout tables of the fixed splits
+_FIXED_SPLIT_SEEDS = {"validation": 2014_0001, "test": 2014_0002}
+
+
+class DigitCanvases:
+    """Renders digits of one MNIST split onto canvases, in batches.
+
+    Args:
+        split: ``"train"``, ``"validation"`` or ``"test"``.
+        canvas_size: side of the square canvas (>= 28); 28 means no translation.
+        n_distractors: clutter patches per canvas (>= 0).
+        distractor_size: side of each clutter patch (1..28).
+        data_dir: MNIST directory (default: the bundled copy, see :mod:`ram_env.mnist`).
+
+    Attributes:
+        images: uint8 ``(n, 28, 28)``, the split's digits.
+        labels: int64 ``(n,)``.
+        layout_width: number of uniforms describing one canvas.
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        canvas_size: int = DIGIT_SIZE,
+        n_distractors: int = 0,
+        distractor_size: int = 8,
+        data_dir: str | os.PathLike | None = None,
+    ) -> None:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+        for name, value, low in (("canvas_size", canvas_size, DIGIT_SIZE), ("n_distractors", n_distractors, 0),
+                                 ("distractor_size", distractor_size, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if distractor_size > DIGIT_SIZE:
+            raise ValueError(f"distractor_size must be <= {DIGIT_SIZE}, got {distractor_size}")
+        self.split = split
+        self.data_dir = data_dir
+        self.canvas_size = int(canvas_size)
+        self.n_distractors = int(n_distractors)
+        self.distractor_size = int(distractor_size)
+        images, labels = load_split(split, data_dir)
+        self.images = images
+        self.labels = labels.astype(np.int64)
+        self.fixed = split in _FIXED_SPLIT_SEEDS
+        # uniforms per canvas: digit index, digit row, digit col, and per distractor:
+        # source digit, crop row, crop col, paste row, paste col
+        self.layout_width = 3 + 5 * self.n_distractors
+
+    def __reduce__(self):
+        # pickles as its arguments: the digits are reloaded (and re-verified) on unpickling
+        return type(self), (self.split, self.canvas_size, self.n_distractors, self.distractor_size, self.data_dir)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __repr__(self) -> str:
+        return (
+            f"DigitCanvases(split={self.split!r}, canvas_size={self.canvas_size}, "
+            f"n_distractors={self.n_distractors}, distractor_size={self.distractor_size})"
+        )
+
+    def fixed_layouts(self, indices: np.ndarray) -> np.ndarray:
+        """Layout rows of the fixed splits for image ``indices``: float64 ``(n, layout_width)``."""
+        if not self.fixed:
+            raise ValueError(f"split {self.split!r} has no fixed layouts (it draws a fresh one each episode)")
+        return _fixed_table(self.split, len(self), self.layout_width)[np.asarray(indices)]
+
+    def render(self, layouts: np.ndarray, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Canvases for a batch of layouts.
+
+        Args:
+            layouts: float ``(n, layout_width)`` uniforms in ``[0, 1)``.
+            indices: int ``(n,)`` digit indices; default: chosen by the layouts' first column.
+
+        Returns:
+            ``(canvases, indices)``: uint8 ``(n, canvas_size, canvas_size)`` and the
+            int64 ``(n,)`` index of the digit on each canvas.
+        """
+        u = np.asarray(layouts, dtype=np.float64)
+        if u.ndim != 2 or u.shape[1] != self.layout_width:
+            raise ValueError(f"layouts must have shape (n, {self.layout_width}), got {u.shape}")
+        n = u.shape[0]
+        n_images = len(self)
+        if indices is None:
+            indices = _pick(u[:, 0], n_images)
+        else:
+            indices = np.asarray(indices, dtype=np.int64)
+            if indices.shape != (n,) or (n and (indices.min() < 0 or indices.max() >= n_images)):
+                raise ValueError(f"indices must be ({n},) ints in [0, {n_images}), got {indices!r}")
+        size = self.canvas_size
+        canvas = np.zeros((n, size, size), dtype=np.uint8)
+        rows = np.arange(n)[:, None, None]
+        free = size - DIGIT_SIZE + 1
+        top, left = _pick(u[:, 1], free), _pick(u[:, 2], free)
+        r = top[:, None] + np.arange(DIGIT_SIZE)
+        c = left[:, None] + np.arange(DIGIT_SIZE)
+        canvas[rows, r[:, :, None], c[:, None, :]] = self.images[indices]
+        d = self.distractor_size
+        span = np.arange(d)
+        for j in range(self.n_distractors):  # a handful of passes, each over the whole batch
+            col = 3 + 5 * j
+            source = _pick(u[:, col], n_images - 1)
+            source += source >= indices  # another digit, never the target itself
+            cr, cc = _pick(u[:, col + 1], DIGIT_SIZE - d + 1), _pick(u[:, col + 2], DIGIT_SIZE - d + 1)
+            pr, pc = _pick(u[:, col + 3], size - d + 1), _pick(u[:, col + 4], size - d + 1)
+            patch = self.images[source[:, None, None], (cr[:, None] + span)[:, :, None], (cc[:, None] + span)[:, None, :]]
+            rr = (pr[:, None] + span)[:, :, None]
+            cc2 = (pc[:, None] + span)[:, None, :]
+            summed = canvas[rows, rr, cc2].astype(np.uint16) + patch
+            canvas[rows, rr, cc2] = np.minimum(summed, 255).astype(np.uint8)
+        return canvas, indices
+
+
+def _pick(u: np.ndarray, count: int) -> np.ndarray:
+    """Uniform ``[0, 1)`` -> uniform int in ``[0, count)``."""
+    return np.minimum((u * count).astype(np.int64), count - 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed_table(split: str, n: int, width: int) -> np.ndarray:
+    table = np.random.default_rng(_FIXED_SPLIT_SEEDS[split]).random((n, width))
+    table.flags.writeable = False
+    return table

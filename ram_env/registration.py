@@ -1,0 +1,34 @@
+"""Registration of every ram-gym environment id with Gymnasium (run on ``import ram_env``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = ["PAPER_SETTINGS", "ENV_IDS", "register_envs"]
+
+_CLASSIFICATION = "ram_env.classification:GlimpseClassificationEnv"
+_CLASSIFICATION_VEC = "ram_env.classification:GlimpseClassificationVectorEnv"
+
+#: env id -> (entry point, vector entry point, default keywords: the paper's settings)
+PAPER_SETTINGS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "RAM-MNIST-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
+        canvas_size=28, n_distractors=0, n_glimpses=6, glimpse_size=8, n_scales=1)),
+    "RAM-TranslatedMNIST-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
+        canvas_size=60, n_distractors=0, n_glimpses=8, glimpse_size=12, n_scales=3)),
+    "RAM-ClutteredMNIST-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
+        canvas_size=60, n_distractors=4, n_glimpses=8, glimpse_size=12, n_scales=3)),
+    "RAM-ClutteredMNIST100-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
+        canvas_size=100, n_distractors=8, n_glimpses=8, glimpse_size=12, n_scales=4)),
+}
+
+ENV_IDS: tuple[str, ...] = tuple(PAPER_SETTINGS)
+
+
+def register_envs() -> None:
+    """Register every id (idempotent)."""
+    for env_id, (entry, vector_entry, kwargs) in PAPER_SETTINGS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(id=env_id, entry_point=entry, vector_entry_point=vector_entry, kwargs=dict(kwargs))

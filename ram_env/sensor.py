@@ -1,0 +1,325 @@
+"""The glimpse sensor rho(x, l) of Mnih et al. (2014), batched.
+
+A glimpse at location ``l`` is ``k`` square patches centred on ``l``: the first is
+``g x g`` pixels, each next one ``scale_factor`` times wider.  Every patch is reduced
+to ``g x g`` by *area averaging* (each output cell is the mean of the image over the
+square it covers) and the ``k`` results are stacked into a ``(k, g, g)`` array.
+Pixels outside the image read as 0.
+
+Coordinates
+-----------
+A location is ``(row, col)`` in ``[-1, 1]^2``: ``(0, 0)`` is the image centre,
+``(-1, -1)`` the top-left corner and ``(1, 1)`` the bottom-right corner.  Row comes
+first everywhere in this package.  For an ``H x W`` image the continuous centre is
+``c = ((row + 1) / 2 * H, (col + 1) / 2 * W)`` in pixel units (0 is the top/left edge
+of the first pixel), and patch ``s`` (side ``p_s = g * scale_factor**s``) starts at
+the pixel edge ``round(c - p_s / 2)`` (halves round up).  Locations outside
+``[-1, 1]`` are clipped to it first; non-finite locations raise ``ValueError``.
+
+Implementation
+--------------
+The sensor works on summed-area tables (integral images): the sum of the image over
+any axis-aligned box is four look-ups.  A table is computed once per image
+(:meth:`GlimpseSensor.integral`) and any number of glimpses are then read from it
+(:meth:`GlimpseSensor.read`) with one vectorised gather - no per-sample Python loop.
+Clamping table coordinates to the image border gives the zero padding for free, so
+locations far outside the image cost the same as any other.  When the cells are
+whole pixels (integer ``scale_factor``) the reads are exact; otherwise the table is
+bilinearly interpolated, which is still exact area averaging because the integral of
+a piecewise-constant image is bilinear inside each pixel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["GlimpseSensor", "IntegralImages", "locations_to_pixels"]
+
+
+def locations_to_pixels(locations: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Map ``(row, col)`` locations in ``[-1, 1]`` to continuous pixel coordinates.
+
+    Args:
+        locations: float array ``(..., 2)``; values outside ``[-1, 1]`` are clipped.
+        height, width: image size in pixels.
+
+    Returns:
+        float64 array ``(..., 2)``: ``(y, x)`` with 0 at the top/left image edge and
+        ``height``/``width`` at the bottom/right edge.
+    """
+    loc = np.clip(np.asarray(locations, dtype=np.float64), -1.0, 1.0)
+    return (loc + 1.0) * 0.5 * np.array([height, width], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class IntegralImages:
+    """Zero-padded summed-area tables of a batch of images, for :meth:`GlimpseSensor.read`.
+
+    Attributes:
+        table: ``(N, H + 2P + 1, W + 2P + 1)``; ``table[n, P + i, P + j]`` is the sum of
+            ``image[n, :i, :j]`` for any ``i`` in ``[-P, H + P]`` (the image is padded
+            with ``P`` zero pixels on every side).  int32/int64 for integer images,
+            float64 otherwise.
+        pad: ``P``, enough for the sensor's largest patch anywhere in ``[-1, 1]^2``.
+        image_shape: ``(H, W)``.
+        value_scale: factor turning sums into image values (``1/255`` for uint8).
+    """
+
+    table: np.ndarray
+    pad: int
+    image_shape: tuple[int, int]
+    value_scale: float
+
+    @property
+    def num_images(self) -> int:
+        return self.table.shape[0]
+
+
+class GlimpseSensor:
+    """Batched multi-resolution retina: ``k`` patches of growing size, each ``g x g``.
+
+    Args:
+        glimpse_size: ``g``, the side of the smallest patch and of every output patch.
+        n_scales: ``k``, the number of patches.
+        scale_factor: how many times wider each patch is than the previous (> 1 when
+            ``n_scales > 1``; need not be an integer).
+
+    Example:
+        >>> sensor = GlimpseSensor(glimpse_size=12, n_scales=3)
+        >>> images = np.zeros((4, 60, 60), dtype=np.uint8)
+        >>> sensor(images, np.zeros((4, 2))).shape
+        (4, 3, 12, 12)
+    """
+
+    #: batches at least this large are split over two threads (numpy releases the GIL)
+    parallel_threshold = 512
+
+    def __init__(self, glimpse_size: int = 8, n_scales: int = 1, scale_factor: float = 2.0) -> None:
+        if isinstance(glimpse_size, bool) or not isinstance(glimpse_size, (int, np.integer)) or glimpse_size < 1:
+            raise ValueError(f"glimpse_size must be a positive integer, got {glimpse_size!r}")
+        if isinstance(n_scales, bool) or not isinstance(n_scales, (int, np.integer)) or n_scales < 1:
+            raise ValueError(f"n_scales must be a positive integer, got {n_scales!r}")
+        if (
+            isinstance(scale_factor, bool)
+            or not isinstance(scale_factor, (int, float, np.number))
+            or not np.isfinite(scale_factor)
+            or scale_factor <= 0
+            or (n_scales > 1 and scale_factor <= 1)
+        ):
+            raise ValueError(f"scale_factor must be a finite number > 1, got {scale_factor!r}")
+        self.glimpse_size = int(glimpse_size)
+        self.n_scales = int(n_scales)
+        self.scale_factor = float(scale_factor)
+        #: width of one output cell of each patch, in pixels: ``scale_factor**s``, shape (k,)
+        self.cell_sizes = self.scale_factor ** np.arange(self.n_scales, dtype=np.float64)
+        #: side of each patch in pixels, shape (k,)
+        self.patch_sizes = self.glimpse_size * self.cell_sizes
+        #: zero padding that covers the largest patch centred anywhere on the image
+        self.pad = int(np.ceil(self.patch_sizes[-1] / 2)) + 2
+        self._whole_pixel_cells = bool(np.all(self.cell_sizes == np.round(self.cell_sizes)))
+        # offsets of the g+1 cell edges from the patch start, (k, g+1)
+        self._edges = np.arange(self.glimpse_size + 1)[None, :] * self.cell_sizes[:, None]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Shape of one glimpse: ``(n_scales, glimpse_size, glimpse_size)``."""
+        return self.n_scales, self.glimpse_size, self.glimpse_size
+
+    def __repr__(self) -> str:
+        return (
+            f"GlimpseSensor(glimpse_size={self.glimpse_size}, n_scales={self.n_scales}, "
+            f"scale_factor={self.scale_factor:g})"
+        )
+
+    # ------------------------------------------------------------------ geometry
+    def patch_starts(self, locations: np.ndarray, height: int, width: int) -> np.ndarray:
+        """Top-left pixel edge of every patch: float64 ``(N, k, 2)`` as ``(row, col)``.
+
+        Whole numbers; may be negative or beyond the image for patches that overhang it.
+        """
+        loc = self._check_locations(locations)
+        centre = locations_to_pixels(loc, height, width)  # (N, 2)
+        return np.floor(centre[:, None, :] - self.patch_sizes[None, :, None] / 2 + 0.5)
+
+    def patch_boxes(self, locations: np.ndarray, height: int, width: int) -> np.ndarray:
+        """Pixel boxes of the ``k`` patches at each location.
+
+        Args:
+            locations: ``(N, 2)`` or ``(2,)`` ``(row, col)`` locations in ``[-1, 1]``.
+            height, width: image size.
+
+        Returns:
+            float64 ``(N, k, 4)`` (or ``(k, 4)``): ``(top, left, bottom, right)`` pixel
+            edges of each patch (may lie outside the image).
+        """
+        start = self.patch_starts(locations, height, width)
+        boxes = np.concatenate([start, start + self.patch_sizes[None, :, None]], axis=-1)
+        return boxes[0] if np.ndim(locations) == 1 else boxes
+
+    # ------------------------------------------------------------------ reading
+    def integral(self, images: np.ndarray) -> IntegralImages:
+        """Zero-padded summed-area tables of ``images``.
+
+        Args:
+            images: ``(N, H, W)`` or ``(H, W)``; uint8 (values read as ``v / 255``),
+                bool or any other integer type (read as is), or float (finite).
+
+        Returns:
+            :class:`IntegralImages` holding a ``(N, H + 2P + 1, W + 2P + 1)`` table.
+        """
+        img = np.asarray(images)
+        if img.ndim == 2:
+            img = img[None]
+        if img.ndim != 3 or img.shape[1] < 1 or img.shape[2] < 1:
+            raise ValueError(f"images must have shape (N, H, W) or (H, W), got {np.shape(images)}")
+        n, h, w = img.shape
+        if img.dtype == np.bool_ or np.issubdtype(img.dtype, np.integer):
+            top = 1 if img.dtype == np.bool_ else max(abs(int(np.iinfo(img.dtype).min)), int(np.iinfo(img.dtype).max))
+            acc = np.int32 if top * h * w < 2**31 else np.int64
+            scale = 1.0 / 255.0 if img.dtype == np.uint8 else 1.0
+        elif np.issubdtype(img.dtype, np.floating):
+            if not np.all(np.isfinite(img)):
+                raise ValueError("images contain NaN or inf")
+            acc, scale = np.float64, 1.0
+        else:
+            raise ValueError(f"images must be an integer, bool or float array, got dtype {img.dtype}")
+        p = self.pad
+        table = np.empty((n, h + 2 * p + 1, w + 2 * p + 1), dtype=acc)
+        inner = img.astype(acc)
+        np.cumsum(inner, axis=1, out=inner)
+        np.cumsum(inner, axis=2, out=inner)
+        table[:, : p + 1] = 0
+        table[:, p + 1 :, : p + 1] = 0
+        table[:, p + 1 : p + 1 + h, p + 1 : p + 1 + w] = inner
+        # beyond the bottom/right edges the image is zero, so the sums stop growing
+        table[:, p + 1 + h :, p + 1 : p + 1 + w] = inner[:, -1:, :]
+        table[:, p + 1 :, p + 1 + w :] = table[:, p + 1 :, p + w : p + 1 + w]
+        return IntegralImages(table=table, pad=p, image_shape=(h, w), value_scale=scale)
+
+    def read(
+        self, integral: IntegralImages, locations: np.ndarray, index: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Glimpses read from precomputed integral images.
+
+        Args:
+            integral: tables from :meth:`integral` of this sensor (``M`` images).
+            locations: ``(N, 2)`` ``(row, col)`` in ``[-1, 1]`` (clipped; must be finite).
+            index: int ``(N,)``, which image each glimpse is taken from; default
+                ``arange(N)`` (then ``N == M``).
+
+        Returns:
+            float32 ``(N, k, g, g)`` glimpses, values in the image's range.
+        """
+        if integral.pad < self.pad:
+            raise ValueError(f"integral images padded by {integral.pad} < {self.pad}; build them with this sensor")
+        loc = self._check_locations(locations)
+        n = loc.shape[0]
+        m = integral.num_images
+        if index is None:
+            if n != m:
+                raise ValueError(f"{n} locations for {m} images; pass index= to choose images")
+            index = np.arange(n)
+        else:
+            index = np.asarray(index)
+            if index.shape != (n,) or not np.issubdtype(index.dtype, np.integer):
+                raise ValueError(f"index must be an int array of shape ({n},), got {index.shape} {index.dtype}")
+            if n and (index.min() < 0 or index.max() >= m):
+                raise ValueError(f"index out of range [0, {m})")
+        h, w = integral.image_shape
+        starts = self.patch_starts(loc, h, w) + integral.pad  # table coordinates, (N, k, 2)
+        out = np.empty((n,) + self.shape, dtype=np.float32)
+        if n >= self.parallel_threshold:
+            half = n // 2
+            parts = [slice(0, half), slice(half, n)]
+            list(_pool().map(lambda sl: self._read_into(integral, starts[sl], index[sl], out[sl]), parts))
+        else:
+            self._read_into(integral, starts, index, out)
+        return out
+
+    def __call__(self, images: np.ndarray, locations: np.ndarray) -> np.ndarray:
+        """Glimpses of ``images`` at ``locations``.
+
+        Args:
+            images: ``(N, H, W)`` (or ``(H, W)`` with one location ``(2,)``).
+            locations: ``(N, 2)`` ``(row, col)`` in ``[-1, 1]``.
+
+        Returns:
+            float32 ``(N, k, g, g)`` (or ``(k, g, g)`` for a single image).
+        """
+        single = np.ndim(images) == 2
+        if single:
+            if np.shape(locations) != (2,):
+                raise ValueError(f"one image takes one location of shape (2,), got {np.shape(locations)}")
+            locations = np.asarray(locations)[None]
+        out = self.read(self.integral(images), locations)
+        return out[0] if single else out
+
+    # ------------------------------------------------------------------ helpers
+    def _read_into(self, integral: IntegralImages, starts: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:
+        """Box sums of every cell -> ``out`` (N, k, g, g); ``starts`` in table coordinates."""
+        table = integral.table
+        g = self.glimpse_size
+        for s in range(self.n_scales):
+            cell = self.cell_sizes[s]
+            if self._whole_pixel_cells:
+                # a strided view whose [n, y, x] element is the (g+1) x (g+1) grid of
+                # cell corners of a patch starting at (y, x): one fancy index per scale
+                f = int(cell)
+                sn, sy, sx = table.strides
+                span = g * f
+                view = np.lib.stride_tricks.as_strided(
+                    table,
+                    shape=(table.shape[0], table.shape[1] - span, table.shape[2] - span, g + 1, g + 1),
+                    strides=(sn, sy, sx, f * sy, f * sx),
+                    writeable=False,
+                )
+                corner = view[index, starts[:, s, 0].astype(np.intp), starts[:, s, 1].astype(np.intp)]
+            else:
+                corner = self._bilinear(table, index, starts[:, s, 0, None] + self._edges[s], starts[:, s, 1, None] + self._edges[s])
+            rows_diff = corner[:, 1:, :] - corner[:, :-1, :]  # (N, g, g+1)
+            box = rows_diff[:, :, 1:] - rows_diff[:, :, :-1]  # (N, g, g) sums over cells
+            np.multiply(box, np.float32(integral.value_scale / cell**2), out=out[:, s], casting="unsafe", dtype=np.float32)
+
+    @staticmethod
+    def _check_locations(locations: np.ndarray) -> np.ndarray:
+        loc = np.asarray(locations, dtype=np.float64)
+        if loc.ndim == 1:
+            loc = loc[None]
+        if loc.ndim != 2 or loc.shape[1] != 2:
+            raise ValueError(f"locations must have shape (N, 2) or (2,), got {np.shape(locations)}")
+        if not np.all(np.isfinite(loc)):
+            raise ValueError(f"locations must be finite, got NaN or inf in {loc[~np.isfinite(loc).all(1)][:3]}")
+        return loc
+
+    @staticmethod
+    def _bilinear(table: np.ndarray, index: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Table interpolated at the fractional grid ``rows x cols``: ``(N, g+1, g+1)``."""
+        r0 = np.floor(rows)
+        c0 = np.floor(cols)
+        fr = (rows - r0)[:, :, None]
+        fc = (cols - c0)[:, None, :]
+        r0 = r0.astype(np.intp)
+        c0 = c0.astype(np.intp)
+        i = index[:, None, None]
+
+        def at(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+            return table[i, r[:, :, None], c[:, None, :]].astype(np.float64)
+
+        top = at(r0, c0) * (1 - fc) + at(r0, c0 + 1) * fc
+        bottom = at(r0 + 1, c0) * (1 - fc) + at(r0 + 1, c0 + 1) * fc
+        return top * (1 - fr) + bottom * fr
+
+
+_POOL = None
+
+
+def _pool():
+    """A shared two-thread pool for large reads (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="glimpse")
+    return _POOL
