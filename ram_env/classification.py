@@ -38,7 +38,11 @@ class ClassificationTask(GlimpseTask):
     ) -> None:
         self.n_glimpses = check_positive_int("n_glimpses", n_glimpses)
         self.dataset = DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)
-        if isinstance(glimpse_size, numbers.Integral) and not isinstance(glimpse_size, bool) and glimpse_size > canvas_size:
+        if (
+            isinstance(glimpse_size, numbers.Integral)
+            and not isinstance(glimpse_size, bool)
+            and glimpse_size > canvas_size
+        ):
             raise ValueError(f"glimpse_size {glimpse_size} is larger than the {canvas_size}x{canvas_size} image")
         super().__init__(
             num_envs,

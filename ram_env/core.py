@@ -50,7 +50,9 @@ def make_task(task_class: type[GlimpseTask], num_envs: int, owner: str, kwargs: 
     valid = [p for p in inspect.signature(task_class.__init__).parameters if p not in ("self", "num_envs")]
     unknown = sorted(set(kwargs) - set(valid))
     if unknown:
-        raise ValueError(f"unknown keyword argument(s) {unknown} for {owner}; valid keywords: {valid + ['render_mode']}")
+        raise ValueError(
+            f"unknown keyword argument(s) {unknown} for {owner}; valid keywords: {valid + ['render_mode']}"
+        )
     return task_class(num_envs=num_envs, **kwargs)
 
 
@@ -188,7 +190,7 @@ class GlimpseTask(ABC):
         self.done[ids] = terminated
         return reward, terminated
 
-    def restart_sequence(self, seeded: bool) -> None:
+    def restart_sequence(self, seeded: bool) -> None:  # noqa: B027 - optional hook
         """Hook called before every reset of all slots (``seeded``: a seed was given).
 
         Tasks that visit a fixed sequence of images restart it on a seeded reset.
@@ -235,8 +237,11 @@ class GlimpseTask(ABC):
         if not np.all(np.isfinite(location)):
             raise InvalidAction(f"action['location'] must be finite, got {location.tolist()}")
         raw = np.asarray(action[key])
-        if raw.shape != choice_shape or raw.dtype.kind not in "iuf" or (raw.dtype.kind == "f" and (
-            not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw)))):
+        if (
+            raw.shape != choice_shape
+            or raw.dtype.kind not in "iuf"
+            or (raw.dtype.kind == "f" and (not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw))))
+        ):
             raise InvalidAction(
                 f"action['{key}'] must be {'an int array of shape ' + str(choice_shape) if batched else 'an int'}"
                 f" in [0, {self.n_actions}), got {action[key]!r}"
@@ -336,7 +341,11 @@ class GlimpseVectorEnv(VectorEnv):
     """
 
     task_class: type[GlimpseTask]
-    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata: dict[str, Any] = {
+        "render_modes": ["rgb_array"],
+        "render_fps": 4,
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
 
     def __init__(self, num_envs: int = 1, render_mode: str | None = None, **kwargs: Any) -> None:
         _check_render_mode(render_mode, self.metadata["render_modes"])

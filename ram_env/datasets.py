@@ -59,8 +59,11 @@ class DigitCanvases:
     ) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-        for name, value, low in (("canvas_size", canvas_size, DIGIT_SIZE), ("n_distractors", n_distractors, 0),
-                                 ("distractor_size", distractor_size, 1)):
+        for name, value, low in (
+            ("canvas_size", canvas_size, DIGIT_SIZE),
+            ("n_distractors", n_distractors, 0),
+            ("distractor_size", distractor_size, 1),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         if distractor_size > DIGIT_SIZE:
@@ -135,7 +138,9 @@ class DigitCanvases:
             source += source >= indices  # another digit, never the target itself
             cr, cc = _pick(u[:, col + 1], DIGIT_SIZE - d + 1), _pick(u[:, col + 2], DIGIT_SIZE - d + 1)
             pr, pc = _pick(u[:, col + 3], size - d + 1), _pick(u[:, col + 4], size - d + 1)
-            patch = self.images[source[:, None, None], (cr[:, None] + span)[:, :, None], (cc[:, None] + span)[:, None, :]]
+            patch = self.images[
+                source[:, None, None], (cr[:, None] + span)[:, :, None], (cc[:, None] + span)[:, None, :]
+            ]
             rr = (pr[:, None] + span)[:, :, None]
             cc2 = (pc[:, None] + span)[:, None, :]
             summed = canvas[rows, rr, cc2].astype(np.uint16) + patch

@@ -66,9 +66,7 @@ def _read_verified(path: Path) -> bytes:
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if digest != MNIST_SHA256[name]:
-        raise MnistDataError(
-            f"MNIST file corrupt: {path} has SHA-256 {digest}, expected {MNIST_SHA256[name]}"
-        )
+        raise MnistDataError(f"MNIST file corrupt: {path} has SHA-256 {digest}, expected {MNIST_SHA256[name]}")
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError) as err:  # pragma: no cover - hash check catches this first

@@ -13,14 +13,26 @@ _CLASSIFICATION_VEC = "ram_env.classification:GlimpseClassificationVectorEnv"
 
 #: env id -> (entry point, vector entry point, default keywords: the paper's settings)
 PAPER_SETTINGS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "RAM-MNIST-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
-        canvas_size=28, n_distractors=0, n_glimpses=6, glimpse_size=8, n_scales=1)),
-    "RAM-TranslatedMNIST-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
-        canvas_size=60, n_distractors=0, n_glimpses=8, glimpse_size=12, n_scales=3)),
-    "RAM-ClutteredMNIST-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
-        canvas_size=60, n_distractors=4, n_glimpses=8, glimpse_size=12, n_scales=3)),
-    "RAM-ClutteredMNIST100-v0": (_CLASSIFICATION, _CLASSIFICATION_VEC, dict(
-        canvas_size=100, n_distractors=8, n_glimpses=8, glimpse_size=12, n_scales=4)),
+    "RAM-MNIST-v0": (
+        _CLASSIFICATION,
+        _CLASSIFICATION_VEC,
+        dict(canvas_size=28, n_distractors=0, n_glimpses=6, glimpse_size=8, n_scales=1),
+    ),
+    "RAM-TranslatedMNIST-v0": (
+        _CLASSIFICATION,
+        _CLASSIFICATION_VEC,
+        dict(canvas_size=60, n_distractors=0, n_glimpses=8, glimpse_size=12, n_scales=3),
+    ),
+    "RAM-ClutteredMNIST-v0": (
+        _CLASSIFICATION,
+        _CLASSIFICATION_VEC,
+        dict(canvas_size=60, n_distractors=4, n_glimpses=8, glimpse_size=12, n_scales=3),
+    ),
+    "RAM-ClutteredMNIST100-v0": (
+        _CLASSIFICATION,
+        _CLASSIFICATION_VEC,
+        dict(canvas_size=100, n_distractors=8, n_glimpses=8, glimpse_size=12, n_scales=4),
+    ),
 }
 
 ENV_IDS: tuple[str, ...] = tuple(PAPER_SETTINGS)

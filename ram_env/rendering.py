@@ -13,8 +13,17 @@ import numpy as np
 
 from ram_env.sensor import locations_to_pixels
 
-__all__ = ["TARGET_SIZE", "SCALE_COLORS", "upscale_factor", "to_rgb", "draw_rect", "draw_line", "draw_disc",
-           "draw_glimpses", "Window"]
+__all__ = [
+    "TARGET_SIZE",
+    "SCALE_COLORS",
+    "upscale_factor",
+    "to_rgb",
+    "draw_rect",
+    "draw_line",
+    "draw_disc",
+    "draw_glimpses",
+    "Window",
+]
 
 TARGET_SIZE = 300
 #: outline colour of retina patch 0 (finest), 1, 2, ...
@@ -36,14 +45,17 @@ def to_rgb(image: np.ndarray, scale: int) -> np.ndarray:
     return np.ascontiguousarray(np.repeat(np.repeat(img, scale, axis=0), scale, axis=1))
 
 
-def draw_rect(frame: np.ndarray, top: float, left: float, bottom: float, right: float,
-              color: np.ndarray, thickness: int = 1) -> None:
+def draw_rect(
+    frame: np.ndarray, top: float, left: float, bottom: float, right: float, color: np.ndarray, thickness: int = 1
+) -> None:
     """Outline of the box ``[top, bottom) x [left, right)`` (frame pixels), clipped to the frame."""
     h, w = frame.shape[:2]
     t, lft, b, r = (int(round(v)) for v in (top, left, bottom, right))
     for edge_top, edge_bottom, edge_left, edge_right in (
-        (t, t + thickness, lft, r), (b - thickness, b, lft, r),
-        (t, b, lft, lft + thickness), (t, b, r - thickness, r),
+        (t, t + thickness, lft, r),
+        (b - thickness, b, lft, r),
+        (t, b, lft, lft + thickness),
+        (t, b, r - thickness, r),
     ):
         y0, y1 = max(edge_top, 0), min(edge_bottom, h)
         x0, x1 = max(edge_left, 0), min(edge_right, w)
@@ -90,7 +102,7 @@ def draw_glimpses(image: np.ndarray, boxes: np.ndarray, path: np.ndarray, scale:
     scale = upscale_factor(h, w) if scale is None else scale
     frame = to_rgb(image, scale)
     points = locations_to_pixels(np.asarray(path, dtype=np.float64).reshape(-1, 2), h, w) * scale
-    for a, b in zip(points[:-1], points[1:]):
+    for a, b in zip(points[:-1], points[1:], strict=True):
         draw_line(frame, a, b, PATH_COLOR)
     for p in points[:-1]:
         draw_disc(frame, p, max(1.5, scale * 0.4), PATH_COLOR)
@@ -111,7 +123,7 @@ class Window:
         except ImportError as err:  # pragma: no cover - pygame is a dependency
             from gymnasium.error import DependencyNotInstalled
 
-            raise DependencyNotInstalled('pygame is not installed; run `pip install pygame`') from err
+            raise DependencyNotInstalled("pygame is not installed; run `pip install pygame`") from err
         self._pg: Any = pygame
         self.title = title
         self.fps = fps

@@ -198,9 +198,7 @@ class GlimpseSensor:
         table[:, p + 1 :, p + 1 + w :] = table[:, p + 1 :, p + w : p + 1 + w]
         return IntegralImages(table=table, pad=p, image_shape=(h, w), value_scale=scale)
 
-    def read(
-        self, integral: IntegralImages, locations: np.ndarray, index: np.ndarray | None = None
-    ) -> np.ndarray:
+    def read(self, integral: IntegralImages, locations: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
         """Glimpses read from precomputed integral images.
 
         Args:
@@ -277,10 +275,14 @@ class GlimpseSensor:
                 )
                 corner = view[index, starts[:, s, 0].astype(np.intp), starts[:, s, 1].astype(np.intp)]
             else:
-                corner = self._bilinear(table, index, starts[:, s, 0, None] + self._edges[s], starts[:, s, 1, None] + self._edges[s])
+                corner = self._bilinear(
+                    table, index, starts[:, s, 0, None] + self._edges[s], starts[:, s, 1, None] + self._edges[s]
+                )
             rows_diff = corner[:, 1:, :] - corner[:, :-1, :]  # (N, g, g+1)
             box = rows_diff[:, :, 1:] - rows_diff[:, :, :-1]  # (N, g, g) sums over cells
-            np.multiply(box, np.float32(integral.value_scale / cell**2), out=out[:, s], casting="unsafe", dtype=np.float32)
+            np.multiply(
+                box, np.float32(integral.value_scale / cell**2), out=out[:, s], casting="unsafe", dtype=np.float32
+            )
 
     @staticmethod
     def _check_locations(locations: np.ndarray) -> np.ndarray:

@@ -1,0 +1,37 @@
+"""Every script in examples/ runs end to end with a tiny budget, so none of them rots."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+#: example file -> arguments giving a tiny budget
+TINY_ARGS: dict[str, list[str]] = {
+    "make_env.py": ["--episodes", "64", "--out", "{tmp}/frame.png"],
+}
+
+
+def test_every_example_has_a_tiny_budget():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(TINY_ARGS)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_ARGS))
+def test_example_runs(name, tmp_path):
+    args = [a.format(tmp=tmp_path) for a in TINY_ARGS[name]]
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip()
