@@ -95,6 +95,17 @@ def main() -> None:
         (f"{args.env_id} native vector env, {n} envs", native_rate, "env steps/s"),
         (f"{args.env_id} SyncVectorEnv, {n} envs", sync_rate, "env steps/s"),
     ]
+    catch_actions = {"location": actions["location"], "move": rng.integers(0, 3, n)}
+    catch_native = gym.make_vec("RAM-Catch-v0", num_envs=n)
+    catch_native.reset(seed=0)
+    catch_rate = rate(lambda: catch_native.step(catch_actions), n, args.seconds)
+    catch_sync = gym.make_vec("RAM-Catch-v0", num_envs=n, vectorization_mode="sync")
+    catch_sync.reset(seed=0)
+    catch_sync_rate = rate(lambda: catch_sync.step(catch_actions), n, args.seconds)
+    rows += [
+        (f"RAM-Catch-v0 native vector env, {n} envs", catch_rate, "env steps/s"),
+        (f"RAM-Catch-v0 SyncVectorEnv, {n} envs", catch_sync_rate, "env steps/s"),
+    ]
 
     print(
         f"# bench_envs  {time.strftime('%Y-%m-%d')}  {platform.processor() or platform.machine()}  "
@@ -106,7 +117,8 @@ def main() -> None:
         print(f"| {name:<62} | {value:>12,.0f} | {unit} |")
     print()
     print(f"sensor read / per-sample loop:        {read / loop:8.1f}x")
-    print(f"native vector env / SyncVectorEnv:    {native_rate / sync_rate:8.1f}x")
+    print(f"native vector env / SyncVectorEnv:    {native_rate / sync_rate:8.1f}x  ({args.env_id})")
+    print(f"native vector env / SyncVectorEnv:    {catch_rate / catch_sync_rate:8.1f}x  (RAM-Catch-v0)")
 
 
 if __name__ == "__main__":

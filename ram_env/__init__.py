@@ -15,11 +15,13 @@ id                             image                   glimpses  retina
 ``RAM-TranslatedMNIST-v0``     60x60                   8         12x12, 3 scales
 ``RAM-ClutteredMNIST-v0``      60x60, 4 distractors    8         12x12, 3 scales
 ``RAM-ClutteredMNIST100-v0``   100x100, 8 distractors  8         12x12, 4 scales
+``RAM-Catch-v0``               24x24 game              23 steps  6x6, 3 scales
 =============================  ======================  ========  ================
 """
 
 from __future__ import annotations
 
+from ram_env.catch import CatchEnv, CatchVectorEnv
 from ram_env.classification import GlimpseClassificationEnv, GlimpseClassificationVectorEnv
 from ram_env.core import InvalidAction
 from ram_env.mnist import MnistDataError
@@ -28,6 +30,8 @@ from ram_env.sensor import GlimpseSensor
 
 __version__ = "0.1.0"
 __all__ = [
+    "CatchEnv",
+    "CatchVectorEnv",
     "ENV_IDS",
     "PAPER_SETTINGS",
     "GlimpseClassificationEnv",

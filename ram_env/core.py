@@ -325,9 +325,11 @@ class GlimpseEnv(gym.Env):
             self._window.close()
             self._window = None
 
-    def _obs(self) -> dict[str, np.ndarray]:
+    def _obs(self) -> Any:
         obs = self.task.observe(self._ids)
-        return {k: v[0].copy() for k, v in obs.items()}
+        if isinstance(obs, dict):
+            return {k: v[0].copy() for k, v in obs.items()}
+        return obs[0].copy()
 
     def _single_info(self) -> dict[str, Any]:
         return {k: v[0].item() for k, v in self.task.info().items()}

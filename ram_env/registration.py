@@ -33,6 +33,11 @@ PAPER_SETTINGS: dict[str, tuple[str, str, dict[str, Any]]] = {
         _CLASSIFICATION_VEC,
         dict(canvas_size=100, n_distractors=8, n_glimpses=8, glimpse_size=12, n_scales=4),
     ),
+    "RAM-Catch-v0": (
+        "ram_env.catch:CatchEnv",
+        "ram_env.catch:CatchVectorEnv",
+        dict(screen_size=24, paddle_width=2, glimpse_size=6, n_scales=3),
+    ),
 }
 
 ENV_IDS: tuple[str, ...] = tuple(PAPER_SETTINGS)

@@ -22,6 +22,7 @@ __all__ = [
     "draw_line",
     "draw_disc",
     "draw_glimpses",
+    "compose_fovea",
     "Window",
 ]
 
@@ -146,3 +147,43 @@ class Window:
         if self.surface is not None:
             self._pg.display.quit()
             self.surface = None
+
+
+def compose_fovea(
+    glimpse: np.ndarray, boxes: np.ndarray, image_shape: tuple[int, int], scale: int, stretch: bool = False
+) -> np.ndarray:
+    """What the agent sees, drawn where it sees it: each patch upscaled over its footprint.
+
+    The coarsest patch is painted first and each finer one over it, so the picture is
+    sharp at the fixation and blurred around it; pixels no patch covers stay dark blue.
+
+    Args:
+        glimpse: ``(k, g, g)`` values in ``[0, 1]``, finest patch first.
+        boxes: ``(k, 4)`` pixel boxes ``(top, left, bottom, right)`` of the patches.
+        image_shape: ``(H, W)`` of the image the glimpse was taken from.
+        scale: frame pixels per image pixel.
+        stretch: divide each patch by its maximum, so that faint ink averaged over
+            coarse cells stays visible to a person (the agent gets the raw values).
+
+    Returns:
+        uint8 ``(H * scale, W * scale, 3)``.
+    """
+    h, w = image_shape
+    frame = np.empty((h * scale, w * scale, 3), dtype=np.uint8)
+    frame[:] = (10, 10, 40)
+    g = glimpse.shape[-1]
+    for s in range(len(glimpse) - 1, -1, -1):
+        top, left, bottom, right = (np.asarray(boxes[s]) * scale).round().astype(int)
+        cell = (bottom - top) / g
+        ys = np.arange(max(top, 0), min(bottom, h * scale))
+        xs = np.arange(max(left, 0), min(right, w * scale))
+        if not len(ys) or not len(xs):
+            continue
+        iy = np.minimum(((ys - top) / cell).astype(int), g - 1)
+        ix = np.minimum(((xs - left) / cell).astype(int), g - 1)
+        patch = np.clip(glimpse[s], 0, 1)
+        if stretch and patch.max() > 0:
+            patch = patch / patch.max()
+        values = (patch * 255).astype(np.uint8)[iy[:, None], ix[None, :]]
+        frame[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1] = values[:, :, None]
+    return frame

@@ -259,6 +259,11 @@ class GlimpseSensor:
         """Box sums of every cell -> ``out`` (N, k, g, g); ``starts`` in table coordinates."""
         table = integral.table
         g = self.glimpse_size
+        n = len(index)
+        if self._whole_pixel_cells:
+            first = starts.astype(np.intp)
+            rows_diff = np.empty((n, g, g + 1), dtype=table.dtype)  # work buffers shared by the scales
+            box = np.empty((n, g, g), dtype=table.dtype)
         for s in range(self.n_scales):
             cell = self.cell_sizes[s]
             if self._whole_pixel_cells:
@@ -273,13 +278,15 @@ class GlimpseSensor:
                     strides=(sn, sy, sx, f * sy, f * sx),
                     writeable=False,
                 )
-                corner = view[index, starts[:, s, 0].astype(np.intp), starts[:, s, 1].astype(np.intp)]
+                corner = view[index, first[:, s, 0], first[:, s, 1]]
+                np.subtract(corner[:, 1:, :], corner[:, :-1, :], out=rows_diff)  # (N, g, g+1)
+                np.subtract(rows_diff[:, :, 1:], rows_diff[:, :, :-1], out=box)  # (N, g, g) sums over cells
             else:
                 corner = self._bilinear(
                     table, index, starts[:, s, 0, None] + self._edges[s], starts[:, s, 1, None] + self._edges[s]
                 )
-            rows_diff = corner[:, 1:, :] - corner[:, :-1, :]  # (N, g, g+1)
-            box = rows_diff[:, :, 1:] - rows_diff[:, :, :-1]  # (N, g, g) sums over cells
+                diff = corner[:, 1:, :] - corner[:, :-1, :]
+                box = diff[:, :, 1:] - diff[:, :, :-1]
             np.multiply(
                 box, np.float32(integral.value_scale / cell**2), out=out[:, s], casting="unsafe", dtype=np.float32
             )

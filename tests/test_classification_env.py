@@ -11,7 +11,7 @@ import ram_env
 from ram_env import InvalidAction
 from ram_env.registration import PAPER_SETTINGS
 
-CLASSIFICATION_IDS = list(PAPER_SETTINGS)
+CLASSIFICATION_IDS = [env_id for env_id, (entry, _, _) in PAPER_SETTINGS.items() if "classification" in entry]
 
 
 def act(label=0, location=(0.0, 0.0)):

@@ -13,6 +13,7 @@ EXAMPLES = ROOT / "examples"
 #: example file -> arguments giving a tiny budget
 TINY_ARGS: dict[str, list[str]] = {
     "make_env.py": ["--episodes", "64", "--out", "{tmp}/frame.png"],
+    "play_catch.py": ["--max-frames", "30", "--fps", "1000", "--fovea"],
 }
 
 
