@@ -1,0 +1,1 @@
+"""ram-gym agents: the Recurrent Attention Model (:mod:`agents.ram`) and baselines."""

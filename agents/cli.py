@@ -1,0 +1,334 @@
+"""``ram``: train, evaluate and play the Recurrent Attention Model's tasks.
+
+ram train --env RAM-MNIST-v0 --steps 3000000 --out runs/mnist
+ram train --env RAM-MNIST-v0 --out runs/mnist --resume      # continue a stopped run
+ram eval runs/mnist/model.pt                                  # the whole fixed test split
+ram play catch --fovea
+ram envs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+CHECKPOINT = "checkpoint.pt"  # the latest state of a run (updated atomically every --checkpoint-every updates)
+FINAL = "model.pt"  # the finished model
+
+
+def _parse_value(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _hparams(args: argparse.Namespace) -> dict[str, Any]:
+    """Hyper-parameters from ``--config FILE.yaml`` then ``--set key=value`` (later wins)."""
+    import yaml
+
+    params: dict[str, Any] = {}
+    if args.config:
+        path = Path(args.config)
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except FileNotFoundError:
+            raise SystemExit(f"ram train: config file not found: {path}") from None
+        except yaml.YAMLError as err:
+            raise SystemExit(f"ram train: {path} is not valid YAML: {err}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise SystemExit(f"ram train: {path} must hold a mapping of hyper-parameters, got {type(loaded).__name__}")
+        params.update(loaded)
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"ram train: --set takes key=value, got {item!r}")
+        params[key.strip()] = _parse_value(value)
+    if args.num_envs is not None:
+        params["num_envs"] = args.num_envs
+    env_kwargs = dict(params.pop("env_kwargs", {}) or {})
+    for item in args.env_arg or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"ram train: --env-arg takes key=value, got {item!r}")
+        env_kwargs[key.strip()] = _parse_value(value)
+    if env_kwargs:
+        params["env_kwargs"] = env_kwargs
+    return params
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from agents.checkpoint import CheckpointError
+    from agents.evaluation import evaluate
+    from agents.logger import RunLogger
+    from agents.ram import RAM
+
+    if args.algo != "ram":
+        raise SystemExit(f"ram train: --algo {args.algo!r} is not available yet (only 'ram')")
+    torch.set_num_threads(args.threads)
+    out = Path(args.out or f"runs/{args.env}-{args.algo}-s{args.seed}")
+    checkpoint = out / CHECKPOINT
+    if args.resume:
+        if not checkpoint.exists():
+            raise SystemExit(f"ram train: --resume: no {CHECKPOINT} in {out}")
+        try:
+            agent = RAM.load(checkpoint, env_id=args.env)
+        except CheckpointError as err:
+            raise SystemExit(f"ram train: cannot resume: {err}") from None
+        total = int(agent.total_timesteps if args.steps is None else args.steps)
+        print(f"resuming {out} at {agent.num_timesteps:,} / {total:,} env steps")
+    else:
+        if checkpoint.exists() or (out / FINAL).exists():
+            raise SystemExit(
+                f"ram train: {out} already holds a run; pass --resume to continue it or choose another --out"
+            )
+        try:
+            agent = RAM(args.env, seed=args.seed, **_hparams(args))
+        except (ValueError, TypeError) as err:
+            raise SystemExit(f"ram train: {err}") from None
+        total = int(args.steps if args.steps is not None else 3_000_000)
+        agent.total_timesteps = total
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(
+        json.dumps(
+            {
+                "env_id": agent.env_id,
+                "algo": "ram",
+                "seed": agent.seed,
+                "steps": total,
+                "config": json.loads(json.dumps(vars(agent.config), default=str)),
+                "argv": sys.argv,
+            },
+            indent=2,
+        )
+    )
+
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    bar = tqdm(
+        total=total,
+        initial=agent.num_timesteps,
+        unit="step",
+        unit_scale=True,
+        disable=args.no_progress,
+        dynamic_ncols=True,
+        desc=agent.env_id,
+    )
+    logger = RunLogger(out, tensorboard=not args.no_tensorboard)
+    stop = {"signal": None}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop["signal"] = signum
+
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    deadline = started + args.minutes * 60 if args.minutes else None
+
+    def callback(metrics: dict[str, float]) -> bool:
+        metrics = {**metrics, "time": time.perf_counter() - started}
+        logger.log(metrics)
+        bar.update(int(metrics["env_steps"]) - bar.n)
+        score = metrics.get("accuracy", metrics["reward"])
+        bar.set_postfix(
+            {
+                "acc" if "accuracy" in metrics else "reward": f"{score:.3f}",
+                "baseline_mse": f"{metrics['baseline_mse']:.3f}",
+            },
+            refresh=False,
+        )
+        if agent.num_updates % args.checkpoint_every == 0:
+            agent.save(checkpoint)
+        if deadline is not None and time.perf_counter() > deadline:
+            return False
+        return stop["signal"] is None
+
+    try:
+        agent.learn(total, callback=callback, reset_num_timesteps=False)
+    except KeyboardInterrupt:
+        agent.save(checkpoint)
+        bar.close()
+        logger.close()
+        print(f"\ninterrupted: saved {checkpoint} at {agent.num_timesteps:,} env steps; continue with --resume")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+    bar.close()
+    logger.close()
+    agent.save(checkpoint)
+    if agent.num_timesteps < total:
+        why = "signal" if stop["signal"] is not None else "time limit (--minutes)"
+        print(
+            f"stopped by {why}: saved {checkpoint} at {agent.num_timesteps:,} / {total:,} env steps; "
+            "continue with --resume"
+        )
+        if stop["signal"] is not None:
+            return 130
+    agent.save(out / FINAL)
+    elapsed = time.perf_counter() - started
+    print(
+        f"trained {agent.num_timesteps:,} env steps ({agent.num_episodes:,} episodes) in {elapsed:.0f} s; "
+        f"saved {out / FINAL}"
+    )
+    if args.eval_episodes != 0:
+        result = evaluate(agent, n_episodes=args.eval_episodes or None)
+        (out / "eval.json").write_text(json.dumps(result.as_dict(), indent=2))
+        print(result.summary())
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import torch
+
+    from agents.checkpoint import CheckpointError
+    from agents.evaluation import evaluate
+    from agents.ram import RAM
+
+    torch.set_num_threads(args.threads)
+    try:
+        agent = RAM.load(args.checkpoint)
+    except CheckpointError as err:
+        raise SystemExit(f"ram eval: {err}") from None
+    try:
+        result = evaluate(
+            agent,
+            n_episodes=args.episodes,
+            split=args.split,
+            num_envs=args.num_envs,
+            seed=args.seed,
+            deterministic=not args.stochastic,
+            mc_samples=args.mc_samples,
+        )
+    except ValueError as err:
+        raise SystemExit(f"ram eval: {err}") from None
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from ram_env.play import main as play_main
+
+    argv = [args.game] + (["--fovea"] if args.fovea else []) + ["--fps", str(args.fps)]
+    if args.max_frames is not None:
+        argv += ["--max-frames", str(args.max_frames)]
+    return play_main(argv)
+
+
+def cmd_envs(args: argparse.Namespace) -> int:
+    from ram_env.registration import PAPER_SETTINGS
+
+    for env_id, (_, _, kwargs) in PAPER_SETTINGS.items():
+        print(f"{env_id:28s} " + ", ".join(f"{k}={v}" for k, v in kwargs.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = sub.add_parser(
+        "train",
+        help="train an agent (logs, checkpoints, resume)",
+        description="Train an agent on a ram-gym environment. Writes OUT/progress.csv, "
+        "OUT/tensorboard/, OUT/checkpoint.pt (every --checkpoint-every updates, atomically), "
+        "OUT/model.pt and OUT/eval.json (test-split score) when done.",
+    )
+    train.add_argument("--env", required=True, help="environment id, e.g. RAM-MNIST-v0 (see `ram envs`)")
+    train.add_argument("--algo", default="ram", help="algorithm (default: ram)")
+    train.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="training budget in env steps, every env counts (default 3,000,000; an "
+        "RAM-MNIST-v0 episode is 6 steps); with --resume, the original budget",
+    )
+    train.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="also stop after this much wall-clock time (a checkpoint is kept; --resume continues)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--out", default=None, help="run directory (default runs/ENV-ALGO-sSEED)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    train.add_argument("--num-envs", type=int, default=None, help="episodes per update (batch size)")
+    train.add_argument("--config", default=None, help="YAML file of hyper-parameters (RAMConfig fields)")
+    train.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="one hyper-parameter, e.g. --set learning_rate=3e-4 (repeatable)",
+    )
+    train.add_argument(
+        "--env-arg",
+        action="append",
+        metavar="KEY=VALUE",
+        help="one environment keyword, e.g. --env-arg n_glimpses=4 (repeatable)",
+    )
+    train.add_argument("--checkpoint-every", type=int, default=100, help="updates between checkpoints (100)")
+    train.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=None,
+        help="test episodes to score at the end (default: the whole test split; 0 skips)",
+    )
+    train.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-tensorboard", action="store_true", help="CSV logs only")
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser(
+        "eval",
+        help="score a checkpoint on the fixed test split",
+        description="Score a checkpoint: classification on the fixed test split (each image once, "
+        "deterministic locations, one sample); Catch: catch rate over --episodes seeded games.",
+    )
+    ev.add_argument("checkpoint", help="a checkpoint file (model.pt or checkpoint.pt)")
+    ev.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
+    ev.add_argument("--episodes", type=int, default=None, help="episodes (default: whole split; Catch 1,000)")
+    ev.add_argument("--num-envs", type=int, default=500, help="episodes in parallel (500)")
+    ev.add_argument("--seed", type=int, default=0, help="environment seed (0)")
+    ev.add_argument("--stochastic", action="store_true", help="sample locations instead of the policy mean")
+    ev.add_argument(
+        "--mc-samples", type=int, default=1, help="majority vote over this many stochastic passes (reported as such)"
+    )
+    ev.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
+    ev.add_argument("--json", action="store_true", help="print the result as JSON")
+    ev.set_defaults(func=cmd_eval)
+
+    play = sub.add_parser(
+        "play",
+        help="play a game yourself (pygame window)",
+        description="Play Catch: arrow keys move the paddle; --fovea shows only the glimpse "
+        "and the mouse moves it. Esc quits.",
+    )
+    play.add_argument("game", choices=["catch"])
+    play.add_argument("--fovea", action="store_true", help="see only what the agent sees")
+    play.add_argument("--fps", type=float, default=8.0, help="game steps per second (8)")
+    play.add_argument("--max-frames", type=int, default=None, help="stop after this many steps")
+    play.set_defaults(func=cmd_play)
+
+    envs = sub.add_parser("envs", help="list the environments and their paper settings")
+    envs.set_defaults(func=cmd_envs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Evaluation on the fixed test split, identical for every agent.
+
+Any agent with the Stable-Baselines3 surface works: ``agent.predict(obs, state,
+episode_start, deterministic) -> (action, state)``, ``agent.env_id`` and optionally
+``agent.env_kwargs``.  Classification: the whole test split (10,000 episodes, each test
+image exactly once with its fixed clutter), one sample per image, deterministic
+locations by default.  Catch: the catch rate over ``n_episodes`` seeded episodes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import ram_env  # noqa: F401
+
+__all__ = ["EvalResult", "evaluate"]
+
+
+@dataclass
+class EvalResult:
+    """Outcome of :func:`evaluate`."""
+
+    env_id: str
+    split: str | None  #: the dataset split (classification), else None
+    episodes: int
+    mean_reward: float  #: accuracy (classification) or catch rate (Catch)
+    seconds: float
+    deterministic: bool
+    mc_samples: int  #: 1, or the number of stochastic passes combined by majority vote
+    seed: int
+
+    @property
+    def error(self) -> float:
+        """``1 - mean_reward``: the paper's test error for classification."""
+        return 1.0 - self.mean_reward
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "error": self.error}
+
+    def summary(self) -> str:
+        what = "accuracy" if self.split is not None else "mean reward (catch rate)"
+        extra = "" if self.mc_samples == 1 else f", majority vote of {self.mc_samples} stochastic samples"
+        where = f" on the {self.split} split" if self.split else ""
+        return (
+            f"{self.env_id}{where}: {what} {self.mean_reward:.4f} (error {100 * self.error:.2f}%) over "
+            f"{self.episodes} episodes, {'deterministic' if self.deterministic else 'stochastic'} "
+            f"policy{extra}, {self.seconds:.1f} s"
+        )
+
+
+def _run(
+    agent: Any, envs: gym.vector.VectorEnv, n_episodes: int, seed: int, deterministic: bool, by_index: bool
+) -> dict[int, tuple[int, float]]:
+    """Play until ``n_episodes`` distinct episodes finished; ``{key: (chosen label or -1, reward)}``.
+
+    Keys are dataset indices (``by_index``) or the order in which episodes started.
+    """
+    n = envs.num_envs
+    obs, info = envs.reset(seed=seed)
+    state = None
+    start = np.ones(n, dtype=bool)
+    rounds = np.zeros(n, dtype=np.int64)  # episodes finished per env
+    results: dict[int, tuple[int, float]] = {}
+    label_key = "label" in getattr(envs.single_action_space, "spaces", {})
+    while len(results) < n_episodes:
+        action, state = agent.predict(obs, state, start, deterministic)
+        obs, reward, terminated, truncated, info = envs.step(action)
+        done = terminated | truncated
+        for i in np.flatnonzero(done):
+            key = int(info["index"][i]) if by_index else int(rounds[i] * n + i)
+            if key < n_episodes and key not in results:
+                chosen = int(np.asarray(action["label"])[i]) if label_key else -1
+                results[key] = (chosen, float(reward[i]))
+            rounds[i] += 1
+        start = done
+    return results
+
+
+def evaluate(
+    agent: Any,
+    n_episodes: int | None = None,
+    split: str = "test",
+    num_envs: int = 500,
+    seed: int = 0,
+    deterministic: bool = True,
+    mc_samples: int = 1,
+    env_id: str | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+) -> EvalResult:
+    """Score ``agent`` on its environment.
+
+    Args:
+        agent: anything with ``predict`` (and ``env_id``/``env_kwargs`` unless given).
+        n_episodes: classification: the first ``n`` images of the split (default: all
+            of it, 10,000 for ``test``); Catch: episodes (default 1,000).
+        split: ``"test"`` (default), ``"validation"`` or ``"train"`` (classification only).
+        num_envs: episodes played in parallel.
+        seed: environment seed (initial fixations; Catch's balls).
+        deterministic: policy means / argmax (the paper's test-time rule).
+        mc_samples: > 1 plays the split that many times with a stochastic policy and
+            takes the majority label per image (reported as such); classification only.
+    """
+    env_id = env_id or agent.env_id
+    kwargs = dict(getattr(agent, "env_kwargs", {}) if env_kwargs is None else env_kwargs)
+    probe = gym.make(env_id, **kwargs)
+    task = probe.unwrapped.task
+    classification = hasattr(task, "dataset")
+    if mc_samples < 1:
+        raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+    if mc_samples > 1 and not classification:
+        raise ValueError("mc_samples > 1 (majority vote) is for classification environments only")
+    if classification:
+        kwargs["split"] = split
+        if split not in ram_env.mnist.SPLITS:
+            raise ValueError(f"split must be one of {sorted(ram_env.mnist.SPLITS)}, got {split!r}")
+        _, low, high = ram_env.mnist.SPLITS[split]
+        size = high - low
+        n_episodes = size if n_episodes is None else n_episodes
+        if not 1 <= n_episodes <= size:
+            raise ValueError(f"n_episodes must be in [1, {size}] for the {split} split, got {n_episodes}")
+        if split == "train":
+            raise ValueError("evaluate on 'test' or 'validation'; the train split has no fixed images")
+    else:
+        n_episodes = 1000 if n_episodes is None else n_episodes
+    started = time.perf_counter()
+    envs = gym.make_vec(env_id, num_envs=min(num_envs, n_episodes), **kwargs)
+    if mc_samples == 1:
+        results = _run(agent, envs, n_episodes, seed, deterministic, by_index=classification)
+        mean_reward = float(np.mean([r for _, r in results.values()]))
+    else:
+        labels = envs.unwrapped.task.dataset.labels[:n_episodes]
+        votes = np.zeros((n_episodes, 10), dtype=np.int64)
+        for k in range(mc_samples):
+            results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)
+            chosen = np.array([results[i][0] for i in range(n_episodes)])
+            votes[np.arange(n_episodes), chosen] += 1
+        mean_reward = float(np.mean(votes.argmax(1) == labels))
+        deterministic = False
+    envs.close()
+    return EvalResult(
+        env_id,
+        split if classification else None,
+        n_episodes,
+        mean_reward,
+        time.perf_counter() - started,
+        deterministic,
+        mc_samples,
+        seed,
+    )

@@ -1,0 +1,523 @@
+"""The RAM agent: the model of :mod:`agents.ram.model` and its REINFORCE trainer.
+
+Training follows Mnih et al. (2014), section 3: a batch of episodes is played in the
+native vector environment; the location network samples where to look, the episode's
+reward ``R`` is observed, and the loss is the **hybrid loss**
+
+* cross-entropy of the action network's last output against ``info["label"]``
+  (classification only; it trains the action, core and glimpse networks),
+* REINFORCE for the location network: ``-sum_t log pi(l_t | h_t) * (R - b_t)`` (and for
+  the discrete action when it is a policy, as in Catch),
+* mean squared error of the baseline ``b_t`` against ``R``.
+
+The surface is Stable-Baselines3's: ``RAM(env_id).learn(steps)``, ``predict``,
+``save``, ``RAM.load``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch.distributions import Categorical
+
+import ram_env  # noqa: F401  (registers the environments)
+from agents.checkpoint import CheckpointError, load_checkpoint, plain, save_checkpoint
+from agents.ram.model import RecurrentAttentionModel
+
+__all__ = ["RAM", "RAMConfig", "hybrid_loss", "Rollout"]
+
+
+@dataclass
+class RAMConfig:
+    """Hyper-parameters of the RAM and its trainer (every field is a ``RAM(...)`` keyword)."""
+
+    num_envs: int = 128
+    """Episodes per update (the batch size), played in parallel in the vector env."""
+    core: str | None = None
+    """``"rnn"`` (paper, classification) or ``"lstm"`` (paper, Catch); ``None``: by task."""
+    hidden_size: int = 256
+    """Size of the core state h_t."""
+    glimpse_hidden: int = 128
+    """Size of h_g and h_l in the glimpse network."""
+    glimpse_out: int = 256
+    """Size of the glimpse feature g_t."""
+    location_std: float = 0.1
+    """Fixed std of the Gaussian location policy (in units of the half image)."""
+    location_grad_to_core: bool = False
+    """Let the location's policy gradient flow into the core and glimpse networks."""
+    optimizer: str = "adam"
+    """``"adam"`` or ``"sgd"`` (with ``momentum``)."""
+    learning_rate: float = 1e-3
+    """Initial learning rate."""
+    momentum: float = 0.9
+    """SGD momentum (ignored by Adam)."""
+    lr_schedule: str = "cosine"
+    """``"constant"``, ``"linear"`` or ``"cosine"`` decay to ``min_lr_fraction`` over ``learn``."""
+    min_lr_fraction: float = 0.02
+    """Final learning rate as a fraction of the initial one."""
+    max_grad_norm: float = 0.0
+    """Gradient clipping (global L2 norm); 0 disables it (the default: the location's policy
+    gradient dominates the norm, so clipping at 5 also shrank the supervised gradient and
+    slowed learning on RAM-MNIST-v0)."""
+    reinforce_weight: float = 1.0
+    """Weight of the policy-gradient terms."""
+    baseline_weight: float = 1.0
+    """Weight of the baseline's MSE."""
+    entropy_coef: float = 0.0
+    """Entropy bonus on the discrete action when it is a policy (RL tasks)."""
+    supervised: bool | None = None
+    """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keywords for ``gym.make_vec(env_id, ...)`` (e.g. ``{"n_glimpses": 4}``)."""
+
+
+@dataclass
+class Rollout:
+    """A batch of complete episodes, time-major (``T`` steps x ``B`` episodes)."""
+
+    location_log_prob: torch.Tensor  #: (T, B)
+    action_log_prob: torch.Tensor  #: (T, B) log pi(a_t), zeros when the action is not a policy
+    entropy: torch.Tensor  #: (T, B) of the discrete action's distribution
+    baseline: torch.Tensor  #: (T, B)
+    reward: torch.Tensor  #: (T, B)
+    alive: torch.Tensor  #: (T, B) 1 where the step belongs to the episode
+    location_used: torch.Tensor  #: (T, B) 1 where the sampled location was glimpsed (not the last step)
+    final_logits: torch.Tensor  #: (B, n_actions) at each episode's last step
+    labels: torch.Tensor | None  #: (B,) true labels (classification)
+    locations: torch.Tensor  #: (T, B, 2) sampled fixations, for statistics
+
+
+def hybrid_loss(
+    rollout: Rollout,
+    supervised: bool,
+    reinforce_weight: float = 1.0,
+    baseline_weight: float = 1.0,
+    entropy_coef: float = 0.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``."""
+    batch = rollout.alive.shape[1]
+    # return from step t: the rewards still to come (the paper's R = sum of rewards, no discount)
+    returns = torch.flip(torch.cumsum(torch.flip(rollout.reward * rollout.alive, [0]), 0), [0])
+    advantage = (returns - rollout.baseline).detach()
+    location_pg = -(rollout.location_log_prob * advantage * rollout.location_used).sum() / batch
+    action_pg = -(rollout.action_log_prob * advantage * rollout.alive).sum() / batch
+    entropy = (rollout.entropy * rollout.alive).sum() / rollout.alive.sum()
+    baseline_mse = ((rollout.baseline - returns) ** 2 * rollout.alive).sum() / rollout.alive.sum()
+    if supervised:
+        cross_entropy = torch.nn.functional.cross_entropy(rollout.final_logits, rollout.labels)
+    else:
+        cross_entropy = torch.zeros(())
+    loss = (
+        cross_entropy
+        + reinforce_weight * (location_pg + action_pg)
+        + baseline_weight * baseline_mse
+        - entropy_coef * entropy
+    )
+    terms = {
+        "loss": loss.item(),
+        "cross_entropy": cross_entropy.item(),
+        "location_pg": location_pg.item(),
+        "action_pg": action_pg.item(),
+        "baseline_mse": baseline_mse.item(),
+        "entropy": entropy.item(),
+    }
+    return loss, terms
+
+
+class RAM:
+    """The Recurrent Attention Model agent.
+
+    Args:
+        env_id: a registered glimpse environment (``Dict`` observation with ``glimpse``
+            and ``location``; ``Dict`` action with ``location`` and one ``Discrete``).
+        seed: seeds torch and the environments (``None``: random).
+        device: torch device (``"cpu"``).
+        **hparams: fields of :class:`RAMConfig`; unknown ones raise ``ValueError``.
+
+    Example:
+        >>> agent = RAM("RAM-MNIST-v0", seed=0).learn(total_timesteps=60_000)  # doctest: +SKIP
+        >>> action, state = agent.predict(obs, state, episode_start)            # doctest: +SKIP
+    """
+
+    algo = "ram"
+
+    def __init__(self, env_id: str, seed: int | None = None, device: str = "cpu", **hparams: Any) -> None:
+        known = {f.name for f in dataclasses.fields(RAMConfig)}
+        unknown = sorted(set(hparams) - known)
+        if unknown:
+            raise ValueError(f"unknown RAM hyper-parameter(s) {unknown}; known: {sorted(known)}")
+        self.config = RAMConfig(**hparams)
+        self.env_id = env_id
+        self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+        self.device = torch.device(device)
+        probe = gym.make(env_id, **self.config.env_kwargs)
+        self.observation_space, self.action_space = probe.observation_space, probe.action_space
+        probe.close()
+        self.action_key = self._check_spaces()
+        cfg = self.config
+        if cfg.supervised is None:
+            cfg.supervised = self.action_key == "label"
+        if cfg.core is None:
+            cfg.core = "rnn" if cfg.supervised else "lstm"
+        self._check_config()
+        torch.manual_seed(self.seed)
+        self.policy = RecurrentAttentionModel(
+            self.observation_space["glimpse"].shape,
+            self.action_space[self.action_key].n,
+            cfg.core,
+            cfg.hidden_size,
+            cfg.glimpse_hidden,
+            cfg.glimpse_out,
+            cfg.location_std,
+            cfg.location_grad_to_core,
+        ).to(self.device)
+        if cfg.optimizer == "adam":
+            self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
+        else:
+            self.optimizer = torch.optim.SGD(self.policy.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum)
+        self.num_timesteps = 0  #: env steps taken in training (every env counts)
+        self.num_updates = 0
+        self.num_episodes = 0
+        self.total_timesteps = 0  #: the target of the current learn() (for the schedule)
+        self._envs: gym.vector.VectorEnv | None = None
+        self._restored_rng: dict[str, Any] | None = None  # RNG states from a checkpoint, for exact resume
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """Keywords of the environment this agent acts in."""
+        return dict(self.config.env_kwargs)
+
+    # ------------------------------------------------------------------ checks
+    def _check_spaces(self) -> str:
+        obs, act = self.observation_space, self.action_space
+        if not isinstance(obs, gym.spaces.Dict) or set(obs.spaces) != {"glimpse", "location"}:
+            raise ValueError(
+                f"{self.env_id}: RAM needs Dict(glimpse, location) observations, got {obs} "
+                "(for Catch use the default obs_mode='glimpse')"
+            )
+        discrete = (
+            [k for k, s in act.spaces.items() if isinstance(s, gym.spaces.Discrete)]
+            if isinstance(act, gym.spaces.Dict)
+            else []
+        )
+        if not isinstance(act, gym.spaces.Dict) or "location" not in act.spaces or len(discrete) != 1:
+            raise ValueError(f"{self.env_id}: RAM needs Dict(location, <one Discrete>) actions, got {act}")
+        return discrete[0]
+
+    def _check_config(self) -> None:
+        cfg = self.config
+        checks = [
+            (cfg.num_envs >= 1, "num_envs must be >= 1"),
+            (cfg.core in ("rnn", "lstm"), "core must be 'rnn' or 'lstm'"),
+            (cfg.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
+            (cfg.lr_schedule in ("constant", "linear", "cosine"), "lr_schedule must be constant, linear or cosine"),
+            (cfg.learning_rate > 0, "learning_rate must be > 0"),
+            (cfg.location_std > 0, "location_std must be > 0"),
+            (0 <= cfg.min_lr_fraction <= 1, "min_lr_fraction must be in [0, 1]"),
+            (cfg.max_grad_norm >= 0, "max_grad_norm must be >= 0"),
+            (not (cfg.supervised and self.action_key != "label"), "supervised=True needs an env with a label action"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"bad RAM config: {message} (config: {dataclasses.asdict(cfg)})")
+
+    # ------------------------------------------------------------------ training
+    def _make_envs(self) -> gym.vector.VectorEnv:
+        if self._envs is None:
+            self._envs = gym.make_vec(self.env_id, num_envs=self.config.num_envs, **self.config.env_kwargs)
+        return self._envs
+
+    def collect(self, envs: gym.vector.VectorEnv, seed: int | None = None, deterministic: bool = False) -> Rollout:
+        """Play one batch of complete episodes (one per env) and record what REINFORCE needs."""
+        supervised = bool(self.config.supervised)
+        obs, info = envs.reset(seed=seed)
+        n = envs.num_envs
+        state = self.policy.initial_state(n)
+        alive = torch.ones(n)
+        rec: dict[str, list[torch.Tensor]] = {
+            k: []
+            for k in (
+                "location_log_prob",
+                "action_log_prob",
+                "entropy",
+                "baseline",
+                "reward",
+                "alive",
+                "location_used",
+                "locations",
+            )
+        }
+        final_logits = torch.zeros(n, self.policy.n_actions)
+        labels = torch.as_tensor(info["label"]) if supervised else None
+        while True:
+            out = self.policy(
+                torch.as_tensor(obs["glimpse"]),
+                torch.as_tensor(obs["location"]),
+                state,
+                deterministic=deterministic,
+                sample_action=not supervised,
+            )
+            state = out.state
+            action = {"location": out.location.numpy().astype(np.float32), self.action_key: out.action.numpy()}
+            obs, reward, terminated, truncated, info = envs.step(action)
+            done = torch.as_tensor(terminated | truncated)
+            if supervised:
+                action_log_prob = torch.zeros(n)
+                entropy = torch.zeros(n)
+            else:
+                dist = Categorical(logits=out.action_logits)
+                action_log_prob, entropy = dist.log_prob(out.action), dist.entropy()
+            rec["location_log_prob"].append(out.location_log_prob)
+            rec["action_log_prob"].append(action_log_prob)
+            rec["entropy"].append(entropy)
+            rec["baseline"].append(out.baseline)
+            rec["reward"].append(torch.as_tensor(reward, dtype=torch.float32))
+            rec["alive"].append(alive)
+            rec["location_used"].append(alive * (~done).float())  # the last step's location is never glimpsed
+            rec["locations"].append(out.location)
+            final = done & (alive > 0)
+            final_logits = torch.where(final[:, None], out.action_logits, final_logits)
+            alive = alive * (~done).float()
+            if not alive.any():
+                break
+        stacked = {k: torch.stack(v) for k, v in rec.items()}
+        return Rollout(final_logits=final_logits, labels=labels, **stacked)
+
+    def _learning_rate(self) -> float:
+        cfg = self.config
+        progress = min(1.0, self.num_timesteps / max(1, self.total_timesteps))
+        low = cfg.min_lr_fraction
+        if cfg.lr_schedule == "linear":
+            factor = 1 - (1 - low) * progress
+        elif cfg.lr_schedule == "cosine":
+            factor = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
+        else:
+            factor = 1.0
+        return cfg.learning_rate * factor
+
+    def train_step(self, envs: gym.vector.VectorEnv, seed: int | None = None) -> dict[str, float]:
+        """One update: a batch of episodes, the hybrid loss, a gradient step. Returns metrics."""
+        cfg = self.config
+        lr = self._learning_rate()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        rollout = self.collect(envs, seed=seed)
+        loss, terms = hybrid_loss(
+            rollout, bool(cfg.supervised), cfg.reinforce_weight, cfg.baseline_weight, cfg.entropy_coef
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            self.policy.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
+        )
+        self.optimizer.step()
+        steps = int(rollout.alive.sum().item())
+        episodes = rollout.alive.shape[1]
+        self.num_timesteps += steps
+        self.num_episodes += episodes
+        self.num_updates += 1
+        reward = (rollout.reward * rollout.alive).sum(0)
+        metrics = {
+            "update": self.num_updates,
+            "env_steps": self.num_timesteps,
+            "episodes": self.num_episodes,
+            "reward": reward.mean().item(),
+            "learning_rate": lr,
+            "grad_norm": float(grad_norm),
+            "location_std": cfg.location_std,
+            "location_abs_mean": rollout.locations.abs().mean().item(),
+            "episode_length": steps / episodes,
+            **terms,
+        }
+        if cfg.supervised:
+            metrics["accuracy"] = (rollout.final_logits.argmax(-1) == rollout.labels).float().mean().item()
+        return metrics
+
+    def learn(
+        self,
+        total_timesteps: int,
+        callback: Callable[[dict[str, float]], bool | None] | None = None,
+        reset_num_timesteps: bool = True,
+    ) -> RAM:
+        """Train until ``total_timesteps`` env steps (every env counts) have been taken.
+
+        Args:
+            total_timesteps: training budget in env steps (an episode of RAM-MNIST-v0 is 6).
+            callback: called with each update's metrics; returning ``False`` stops training.
+            reset_num_timesteps: ``False`` continues counting (and the schedule) from a
+                loaded or interrupted agent.
+        """
+        if total_timesteps < 0:
+            raise ValueError(f"total_timesteps must be >= 0, got {total_timesteps}")
+        if reset_num_timesteps:
+            self.num_timesteps = self.num_updates = self.num_episodes = 0
+            self.total_timesteps = int(total_timesteps)
+        else:
+            self.total_timesteps = max(self.total_timesteps, int(total_timesteps))
+        envs = self._make_envs()
+        seed: int | None = None
+        if self._restored_rng is not None:  # resume exactly where the checkpoint stopped
+            self._set_rng_state(self._restored_rng)
+            self._restored_rng = None
+        elif self.num_updates == 0:  # a fresh run: seed torch and every environment
+            torch.manual_seed(self.seed)
+            seed = self.seed
+        self.policy.train()
+        while self.num_timesteps < self.total_timesteps:
+            metrics = self.train_step(envs, seed=seed)
+            seed = None
+            if callback is not None and callback(metrics) is False:
+                break
+        return self
+
+    def _rng_state(self) -> dict[str, Any]:
+        """torch's and the training environments' generator states (for exact resume)."""
+        state: dict[str, Any] = {"torch": torch.get_rng_state()}
+        if self._envs is not None:
+            state["envs"] = [g.bit_generator.state for g in self._envs.unwrapped.task.rngs]
+        return state
+
+    def _set_rng_state(self, state: dict[str, Any]) -> None:
+        torch.set_rng_state(state["torch"])
+        if "envs" in state:
+            rngs = self._make_envs().unwrapped.task.rngs
+            if len(state["envs"]) != len(rngs):
+                raise CheckpointError(f"checkpoint has {len(state['envs'])} env generators, this run {len(rngs)}")
+            for g, s in zip(rngs, state["envs"], strict=True):
+                g.bit_generator.state = s
+
+    # ------------------------------------------------------------------ acting
+    def predict(
+        self,
+        observation: dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = True,
+    ) -> tuple[dict[str, Any], tuple[np.ndarray, ...]]:
+        """The env's native action for one observation or a batch.
+
+        Args:
+            observation: ``{"glimpse": (k, g, g) or (N, k, g, g), "location": (2,) or (N, 2)}``.
+            state: the recurrent state returned by the previous call (``None``: start).
+            episode_start: bool ``(N,)``: reset the state of these episodes first.
+            deterministic: fixation = policy mean and action = argmax (test time);
+                ``False`` samples both (the label is argmax in classification either way).
+
+        Returns:
+            ``(action, state)``: ``{"location": float32 (2,) or (N, 2), <key>: int or
+            int64 (N,)}`` and the new state (tuple of float32 ``(N, hidden)`` arrays).
+        """
+        glimpse, location, single = self._check_observation(observation)
+        n = glimpse.shape[0]
+        if state is None:
+            torch_state = self.policy.initial_state(n)
+        else:
+            if len(state) != self.policy.core_network.n_state or any(
+                np.shape(s) != (n, self.config.hidden_size) for s in state
+            ):
+                raise ValueError(
+                    f"state must be {self.policy.core_network.n_state} array(s) of shape "
+                    f"({n}, {self.config.hidden_size}), got {[np.shape(s) for s in state]}"
+                )
+            torch_state = tuple(torch.as_tensor(np.asarray(s, dtype=np.float32)) for s in state)
+        if episode_start is not None:
+            start = np.asarray(episode_start, dtype=bool).reshape(-1)
+            if start.shape != (n,):
+                raise ValueError(f"episode_start must have shape ({n},), got {np.shape(episode_start)}")
+            keep = torch.as_tensor(~start, dtype=torch.float32)[:, None]
+            torch_state = tuple(s * keep for s in torch_state)
+        with torch.no_grad():
+            out = self.policy(
+                torch.as_tensor(glimpse),
+                torch.as_tensor(location),
+                torch_state,
+                deterministic=deterministic,
+                sample_action=not self.config.supervised,
+            )
+        loc = out.location.numpy().astype(np.float32)
+        act = out.action.numpy().astype(np.int64)
+        new_state = tuple(s.numpy() for s in out.state)
+        if single:
+            return {"location": loc[0], self.action_key: int(act[0])}, new_state
+        return {"location": loc, self.action_key: act}, new_state
+
+    def _check_observation(self, observation: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+        shape = self.observation_space["glimpse"].shape
+        if not isinstance(observation, dict) or "glimpse" not in observation or "location" not in observation:
+            raise ValueError(f"observation must be a dict with 'glimpse' and 'location', got {type(observation)}")
+        glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
+        location = np.asarray(observation["location"], dtype=np.float32)
+        single = glimpse.shape == shape
+        if single:
+            glimpse, location = glimpse[None], location[None]
+        if glimpse.shape[1:] != shape or location.shape != (glimpse.shape[0], 2):
+            raise ValueError(
+                f"observation glimpse must be {shape} or (N, *{shape}) with location (2,) or (N, 2); got "
+                f"glimpse {np.shape(observation['glimpse'])}, location {np.shape(observation['location'])} "
+                f"(this agent was trained on {self.env_id})"
+            )
+        if not (np.all(np.isfinite(glimpse)) and np.all(np.isfinite(location))):
+            raise ValueError("observation contains NaN or inf")
+        return glimpse, location, single
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
+        """Write weights, optimizer, config and progress to ``path`` (atomically)."""
+        payload = {
+            "algo": self.algo,
+            "env_id": self.env_id,
+            "config": plain(dataclasses.asdict(self.config), "config"),
+            "seed": self.seed,
+            "model": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "progress": {
+                "num_timesteps": self.num_timesteps,
+                "num_updates": self.num_updates,
+                "num_episodes": self.num_episodes,
+                "total_timesteps": self.total_timesteps,
+            },
+            "spaces": {
+                "glimpse": list(self.observation_space["glimpse"].shape),
+                "n_actions": int(self.action_space[self.action_key].n),
+                "action_key": self.action_key,
+            },
+            "extra": plain(extra or {}, "extra"),
+            "rng": self._rng_state(),
+        }
+        return save_checkpoint(path, payload)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, env_id: str | None = None, device: str = "cpu") -> RAM:
+        """Load a checkpoint written by :meth:`save` (``env_id``: require this environment)."""
+        data = load_checkpoint(path, algo=cls.algo, env_id=env_id)
+        config = dict(data["config"])
+        try:
+            agent = cls(data["env_id"], seed=data.get("seed"), device=device, **config)
+        except ValueError as err:
+            raise CheckpointError(f"{path}: its config no longer makes an agent: {err}") from err
+        try:
+            agent.policy.load_state_dict(data["model"])
+        except RuntimeError as err:
+            raise CheckpointError(f"{path}: weights do not fit the model its config describes: {err}") from err
+        if "optimizer" in data:
+            agent.optimizer.load_state_dict(data["optimizer"])
+        progress = data.get("progress", {})
+        agent.num_timesteps = int(progress.get("num_timesteps", 0))
+        agent.num_updates = int(progress.get("num_updates", 0))
+        agent.num_episodes = int(progress.get("num_episodes", 0))
+        agent.total_timesteps = int(progress.get("total_timesteps", 0))
+        agent.checkpoint_extra = data.get("extra", {})
+        agent._restored_rng = data.get("rng")
+        return agent
+
+    def __repr__(self) -> str:
+        return f"RAM({self.env_id!r}, core={self.config.core!r}, steps={self.num_timesteps})"

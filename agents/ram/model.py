@@ -1,0 +1,227 @@
+"""The Recurrent Attention Model of Mnih et al. (2014), Figure 1, one module per box.
+
+Shapes: ``B`` episodes in a batch, ``k`` retina scales, ``g`` retina side.
+
+* :class:`GlimpseNetwork` f_g: glimpse ``(B, k, g, g)`` and its location ``(B, 2)`` ->
+  glimpse feature ``(B, 256)``:
+  ``h_g = ReLU(Linear(rho))``, ``h_l = ReLU(Linear(l))``, ``g = ReLU(Linear(h_g) + Linear(h_l))``.
+* :class:`CoreNetwork` f_h: ``h_t = ReLU(Linear(h_{t-1}) + Linear(g_t))`` or an LSTM.
+* :class:`LocationNetwork` f_l: Gaussian policy, mean ``tanh(Linear(h_t))``, fixed std.
+* :class:`ActionNetwork` f_a: logits ``Linear(h_t)`` over the environment's actions.
+* :class:`BaselineNetwork` b: ``Linear(h_t)``, the expected reward (variance reduction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.distributions import Categorical, Normal
+
+__all__ = [
+    "GlimpseNetwork",
+    "CoreNetwork",
+    "LocationNetwork",
+    "ActionNetwork",
+    "BaselineNetwork",
+    "RecurrentAttentionModel",
+    "StepOutput",
+]
+
+
+class GlimpseNetwork(nn.Module):
+    """f_g: what was seen and where, fused into one feature vector.
+
+    Args:
+        glimpse_shape: ``(k, g, g)`` of the sensor.
+        what_size: units of ``h_g`` (128 in the paper).
+        where_size: units of ``h_l`` (128).
+        out_size: units of ``g_t`` (256).
+    """
+
+    def __init__(
+        self, glimpse_shape: tuple[int, ...], what_size: int = 128, where_size: int = 128, out_size: int = 256
+    ) -> None:
+        super().__init__()
+        n_in = 1
+        for d in glimpse_shape:
+            n_in *= int(d)
+        self.what = nn.Linear(n_in, what_size)
+        self.where = nn.Linear(2, where_size)
+        self.what_out = nn.Linear(what_size, out_size)
+        self.where_out = nn.Linear(where_size, out_size)
+
+    def forward(self, glimpse: Tensor, location: Tensor) -> Tensor:
+        """``(B, k, g, g)``, ``(B, 2)`` -> ``(B, out_size)``."""
+        h_g = torch.relu(self.what(glimpse.flatten(1)))
+        h_l = torch.relu(self.where(location))
+        return torch.relu(self.what_out(h_g) + self.where_out(h_l))
+
+
+class CoreNetwork(nn.Module):
+    """f_h: the recurrent state that integrates the glimpses.
+
+    Args:
+        input_size: size of the glimpse feature.
+        hidden_size: size of ``h_t`` (256).
+        kind: ``"rnn"`` (the paper's ReLU RNN for classification) or ``"lstm"`` (Catch).
+    """
+
+    def __init__(self, input_size: int = 256, hidden_size: int = 256, kind: str = "rnn") -> None:
+        super().__init__()
+        if kind not in ("rnn", "lstm"):
+            raise ValueError(f"core must be 'rnn' or 'lstm', got {kind!r}")
+        self.kind = kind
+        self.hidden_size = hidden_size
+        if kind == "rnn":
+            self.input_to_hidden = nn.Linear(input_size, hidden_size)
+            self.hidden_to_hidden = nn.Linear(hidden_size, hidden_size)
+        else:
+            self.cell = nn.LSTMCell(input_size, hidden_size)
+
+    @property
+    def n_state(self) -> int:
+        """Tensors in the recurrent state: 1 (``h``) or 2 (``h, c``)."""
+        return 1 if self.kind == "rnn" else 2
+
+    def initial_state(self, batch: int, device: torch.device | str = "cpu") -> tuple[Tensor, ...]:
+        return tuple(torch.zeros(batch, self.hidden_size, device=device) for _ in range(self.n_state))
+
+    def forward(self, g: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """``g`` ``(B, input_size)``, state -> ``h_t`` ``(B, hidden)``, new state."""
+        if self.kind == "rnn":
+            h = torch.relu(self.input_to_hidden(g) + self.hidden_to_hidden(state[0]))
+            return h, (h,)
+        h, c = self.cell(g, state)
+        return h, (h, c)
+
+
+class LocationNetwork(nn.Module):
+    """f_l: where to look next, a Gaussian with mean ``tanh(Linear(h_t))`` and fixed std.
+
+    Trained by REINFORCE only.  The mean is never detached, so this network's weights
+    always get the policy gradient.  With ``grad_to_core=False`` its *input* ``h_t`` is
+    detached, so the high-variance REINFORCE gradient stays out of the core and
+    glimpse networks (they learn from the supervised loss, or the action's policy
+    gradient); with ``True`` it flows through the whole model.
+    """
+
+    def __init__(self, hidden_size: int = 256, grad_to_core: bool = False) -> None:
+        super().__init__()
+        self.mean = nn.Linear(hidden_size, 2)
+        self.grad_to_core = grad_to_core
+
+    def forward(self, h: Tensor) -> Tensor:
+        """``(B, hidden)`` -> mean location ``(B, 2)`` in ``(-1, 1)``."""
+        return torch.tanh(self.mean(h if self.grad_to_core else h.detach()))
+
+
+class ActionNetwork(nn.Module):
+    """f_a: logits over the environment's discrete actions (the label, or the paddle move)."""
+
+    def __init__(self, hidden_size: int = 256, n_actions: int = 10) -> None:
+        super().__init__()
+        self.logits = nn.Linear(hidden_size, n_actions)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.logits(h)
+
+
+class BaselineNetwork(nn.Module):
+    """b_t: expected reward from ``h_t`` (trained by MSE on a detached ``h_t``)."""
+
+    def __init__(self, hidden_size: int = 256) -> None:
+        super().__init__()
+        self.value = nn.Linear(hidden_size, 1)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return self.value(h.detach()).squeeze(-1)
+
+
+@dataclass
+class StepOutput:
+    """What the model produces after one glimpse (all with leading dimension ``B``)."""
+
+    location: Tensor  #: next fixation ``(B, 2)`` (sampled, or the mean when deterministic)
+    location_log_prob: Tensor  #: ``log pi(location | h_t)`` ``(B,)``
+    location_mean: Tensor  #: ``(B, 2)``
+    action: Tensor  #: discrete action ``(B,)`` (sampled, or argmax when deterministic)
+    action_logits: Tensor  #: ``(B, n_actions)``
+    baseline: Tensor  #: ``b_t`` ``(B,)``
+    state: tuple[Tensor, ...]  #: the new recurrent state
+
+
+class RecurrentAttentionModel(nn.Module):
+    """The RAM: glimpse network -> core -> (location, action, baseline) heads.
+
+    Args:
+        glimpse_shape: ``(k, g, g)``.
+        n_actions: size of the environment's discrete action.
+        core: ``"rnn"`` or ``"lstm"``.
+        hidden_size: core state size (256).
+        glimpse_hidden: sizes of ``h_g``/``h_l`` (128) and of ``g_t`` (256).
+        location_std: the fixed std of the location policy.
+        location_grad_to_core: let the location policy gradient reach the core and
+            glimpse networks (see :class:`LocationNetwork`).
+    """
+
+    def __init__(
+        self,
+        glimpse_shape: tuple[int, ...],
+        n_actions: int,
+        core: str = "rnn",
+        hidden_size: int = 256,
+        glimpse_hidden: int = 128,
+        glimpse_out: int = 256,
+        location_std: float = 0.1,
+        location_grad_to_core: bool = False,
+    ) -> None:
+        super().__init__()
+        if not location_std > 0:
+            raise ValueError(f"location_std must be > 0, got {location_std!r}")
+        self.glimpse_shape = tuple(int(d) for d in glimpse_shape)
+        self.n_actions = int(n_actions)
+        self.location_std = float(location_std)
+        self.glimpse_network = GlimpseNetwork(self.glimpse_shape, glimpse_hidden, glimpse_hidden, glimpse_out)
+        self.core_network = CoreNetwork(glimpse_out, hidden_size, core)
+        self.location_network = LocationNetwork(hidden_size, location_grad_to_core)
+        self.action_network = ActionNetwork(hidden_size, n_actions)
+        self.baseline_network = BaselineNetwork(hidden_size)
+
+    def initial_state(self, batch: int) -> tuple[Tensor, ...]:
+        return self.core_network.initial_state(batch, next(self.parameters()).device)
+
+    def forward(
+        self,
+        glimpse: Tensor,
+        location: Tensor,
+        state: tuple[Tensor, ...],
+        deterministic: bool = False,
+        sample_action: bool = True,
+    ) -> StepOutput:
+        """One glimpse in, the next fixation and an action out.
+
+        Args:
+            glimpse: ``(B, k, g, g)``; location: ``(B, 2)`` where it was taken.
+            state: recurrent state from :meth:`initial_state` or the previous step.
+            deterministic: fixation = policy mean, action = argmax.
+            sample_action: sample the discrete action from its softmax (pure RL);
+                ``False`` takes the argmax (classification, where the label is
+                trained by cross-entropy).
+        """
+        g = self.glimpse_network(glimpse, location)
+        h, state = self.core_network(g, state)
+        mean = self.location_network(h)
+        policy = Normal(mean, self.location_std)
+        if deterministic:
+            fixation = mean.detach()
+        else:
+            fixation = policy.sample()  # no reparameterisation: REINFORCE only
+        log_prob = policy.log_prob(fixation).sum(-1)
+        logits = self.action_network(h)
+        if deterministic or not sample_action:
+            action = logits.argmax(-1)
+        else:
+            action = Categorical(logits=logits).sample()
+        return StepOutput(fixation, log_prob, mean, action, logits, self.baseline_network(h), state)

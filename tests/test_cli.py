@@ -1,0 +1,135 @@
+"""The `ram` command line: help, train/eval, interrupted runs resumed exactly, bad input."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from agents import cli
+from agents.ram import RAM
+
+TINY = [
+    "--env",
+    "RAM-MNIST-v0",
+    "--steps",
+    "3072",
+    "--num-envs",
+    "32",
+    "--no-progress",
+    "--eval-episodes",
+    "200",
+    "--checkpoint-every",
+    "2",
+]
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["eval"], ["play"], ["envs"]])
+def test_help_is_complete(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: ram" in text
+    expected = {
+        "train": ["--env", "--steps", "--seed", "--out", "--resume", "--checkpoint-every", "--minutes"],
+        "eval": ["--split", "--episodes", "--mc-samples"],
+        "": ["train", "eval", "play", "envs"],
+    }
+    for flag in expected.get(command[0] if command else "", []):
+        assert flag in text
+
+
+def test_console_script_is_installed_or_module_runs():
+    result = subprocess.run([sys.executable, "-m", "agents.cli", "envs"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "RAM-ClutteredMNIST-v0" in result.stdout
+
+
+def test_train_writes_logs_checkpoints_and_scores(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "accuracy" in printed and "200 episodes" in printed
+    for name in ("model.pt", "checkpoint.pt", "progress.csv", "config.json", "eval.json"):
+        assert (out / name).exists(), name
+    rows = list(csv.DictReader(open(out / "progress.csv")))
+    assert len(rows) == 16  # 3072 steps / (32 envs x 6 steps)
+    assert {"reward", "accuracy", "cross_entropy", "location_pg", "baseline_mse", "location_std"} <= set(rows[0])
+    assert list((out / "tensorboard").iterdir())
+    assert json.loads((out / "eval.json").read_text())["episodes"] == 200
+    assert cli.main(["eval", str(out / "model.pt"), "--episodes", "100", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["episodes"] == 100
+
+
+def test_refuses_to_overwrite_a_run(tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY, "--out", str(out), "--eval-episodes", "0"]) == 0
+    with pytest.raises(SystemExit, match="already holds a run"):
+        cli.main(["train", *TINY, "--out", str(out)])
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch, capsys):
+    straight = tmp_path / "straight"
+    assert cli.main(["train", *TINY, "--out", str(straight), "--eval-episodes", "0"]) == 0
+
+    real_step = RAM.train_step
+    calls = {"n": 0}
+
+    def dying_step(self, envs, seed=None):
+        calls["n"] += 1
+        if calls["n"] == 7:  # killed after 6 updates; the checkpoint holds update 6
+            raise KeyboardInterrupt
+        return real_step(self, envs, seed)
+
+    monkeypatch.setattr(RAM, "train_step", dying_step)
+    broken = tmp_path / "broken"
+    assert cli.main(["train", *TINY, "--out", str(broken), "--eval-episodes", "0"]) == 130
+    assert "--resume" in capsys.readouterr().out
+    assert RAM.load(broken / "checkpoint.pt").num_updates == 6
+    assert not (broken / "model.pt").exists()
+    monkeypatch.setattr(RAM, "train_step", real_step)
+    assert (
+        cli.main(
+            [
+                "train",
+                "--env",
+                "RAM-MNIST-v0",
+                "--out",
+                str(broken),
+                "--resume",
+                "--no-progress",
+                "--eval-episodes",
+                "0",
+            ]
+        )
+        == 0
+    )
+    a = torch.load(straight / "model.pt", weights_only=True)
+    b = torch.load(broken / "model.pt", weights_only=True)
+    assert a["progress"] == b["progress"]
+    for key in a["model"]:
+        torch.testing.assert_close(a["model"][key], b["model"][key], rtol=0, atol=0)
+    assert len(list(csv.DictReader(open(broken / "progress.csv")))) == 16
+
+
+def test_bad_cli_input(tmp_path):
+    with pytest.raises(SystemExit, match="no checkpoint.pt"):
+        cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(tmp_path / "none"), "--resume"])
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("learning_rate: [1e-3\n")
+    with pytest.raises(SystemExit, match="not valid YAML"):
+        cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(tmp_path / "a"), "--config", str(bad_yaml)])
+    bad_yaml.write_text("- 1\n- 2\n")
+    with pytest.raises(SystemExit, match="mapping"):
+        cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(tmp_path / "b"), "--config", str(bad_yaml)])
+    with pytest.raises(SystemExit, match="unknown RAM hyper-parameter"):
+        cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(tmp_path / "c"), "--set", "lr=1"])
+    with pytest.raises(SystemExit, match="unknown keyword"):
+        cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(tmp_path / "d"), "--env-arg", "glimpses=3"])
+    with pytest.raises(SystemExit, match="key=value"):
+        cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(tmp_path / "e"), "--set", "oops"])
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(SystemExit, match="corrupt"):
+        cli.main(["eval", str(tmp_path / "junk.pt")])

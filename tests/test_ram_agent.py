@@ -1,0 +1,201 @@
+"""The RAM agent: model shapes, learning, location learning, persistence, resume, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from agents.checkpoint import CheckpointError, load_checkpoint
+from agents.evaluation import evaluate
+from agents.ram import RAM, RecurrentAttentionModel, hybrid_loss
+from ram_env.registration import PAPER_SETTINGS
+
+
+class RandomFixations:
+    """The same agent, but every fixation replaced by a uniformly random location."""
+
+    def __init__(self, agent):
+        self.agent, self.env_id, self.env_kwargs = agent, agent.env_id, agent.env_kwargs
+        self.rng = np.random.default_rng(0)
+
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        action, state = self.agent.predict(obs, state, episode_start, deterministic)
+        action["location"] = self.rng.uniform(-1, 1, np.shape(action["location"])).astype(np.float32)
+        return action, state
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """RAM-MNIST-v0 trained for a small budget (about 2 s), with its location weights before training."""
+    torch.set_num_threads(2)
+    agent = RAM("RAM-MNIST-v0", seed=0, num_envs=64)
+    before = agent.policy.location_network.mean.weight.detach().clone()
+    agent.learn(80_000)
+    return agent, before
+
+
+@pytest.mark.parametrize("env_id", list(PAPER_SETTINGS))
+def test_model_shapes_and_actions_for_every_env(env_id):
+    import gymnasium as gym
+
+    agent = RAM(env_id, seed=0, num_envs=4)
+    env = gym.make(env_id)
+    obs, _ = env.reset(seed=0)
+    action, state = agent.predict(obs)
+    assert action in env.action_space
+    assert len(state) == (1 if env_id != "RAM-Catch-v0" else 2)  # RNN core, LSTM for Catch
+    assert all(s.shape == (1, 256) for s in state)
+    vec = gym.make_vec(env_id, num_envs=5)
+    obs, _ = vec.reset(seed=0)
+    action, state = agent.predict(obs, state=None, episode_start=np.ones(5, bool), deterministic=False)
+    assert action["location"].shape == (5, 2) and action["location"].dtype == np.float32
+    assert action[agent.action_key].shape == (5,)
+    vec.step(action)
+    glimpse_shape = env.observation_space["glimpse"].shape
+    model = agent.policy
+    out = model(torch.zeros(3, *glimpse_shape), torch.zeros(3, 2), model.initial_state(3))
+    assert out.location.shape == (3, 2) and out.action_logits.shape == (3, env.action_space[agent.action_key].n)
+    assert out.baseline.shape == (3,) and out.location_log_prob.shape == (3,)
+
+
+def test_learning_smoke_test_beats_chance(trained):
+    agent, _ = trained
+    result = evaluate(agent, n_episodes=2000)
+    assert result.mean_reward > 0.30, result.summary()  # chance is 0.10
+
+
+def test_location_network_learns_and_looking_matters(trained):
+    agent, before = trained
+    after = agent.policy.location_network.mean.weight.detach()
+    assert (after - before).abs().max() > 1e-3  # its weights moved
+    learned = evaluate(agent, n_episodes=2000).mean_reward
+    random_looks = evaluate(RandomFixations(agent), n_episodes=2000).mean_reward
+    assert learned > random_looks + 0.15, (learned, random_looks)
+
+
+def test_policy_gradient_reaches_the_location_mean():
+    """The known pitfall: a detached mean gives the location network no gradient."""
+    import gymnasium as gym
+
+    agent = RAM("RAM-MNIST-v0", seed=1, num_envs=8)
+    rollout = agent.collect(gym.make_vec("RAM-MNIST-v0", num_envs=8), seed=0)
+    rollout.reward[-1] = torch.arange(8, dtype=torch.float32) % 2  # a non-constant reward
+    loss, _ = hybrid_loss(rollout, supervised=False, baseline_weight=0.0)
+    agent.policy.zero_grad()
+    loss.backward()
+    grad = agent.policy.location_network.mean.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+
+
+def test_hybrid_loss_terms_match_their_definitions():
+    t, b = 3, 4
+    alive = torch.ones(t, b)
+    reward = torch.zeros(t, b)
+    reward[-1] = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    baseline = torch.full((t, b), 0.25)
+    log_prob = torch.full((t, b), -1.0, requires_grad=True)
+    used = torch.ones(t, b)
+    used[-1] = 0
+    from agents.ram.agent import Rollout
+
+    rollout = Rollout(
+        log_prob,
+        torch.zeros(t, b),
+        torch.zeros(t, b),
+        baseline,
+        reward,
+        alive,
+        used,
+        torch.zeros(b, 10),
+        torch.zeros(b, dtype=torch.long),
+        torch.zeros(t, b, 2),
+    )
+    loss, terms = hybrid_loss(rollout, supervised=True)
+    advantage = reward[-1] - 0.25  # R - b_t at every step
+    assert terms["location_pg"] == pytest.approx(float(-(-1.0 * advantage).sum() * 2 / b))
+    assert terms["baseline_mse"] == pytest.approx(float(((reward[-1] - 0.25) ** 2).mean()))
+    assert terms["cross_entropy"] == pytest.approx(float(np.log(10)))
+
+
+def test_save_load_round_trip_gives_identical_predictions(trained, tmp_path):
+    import gymnasium as gym
+
+    agent, _ = trained
+    path = agent.save(tmp_path / "ram.pt")
+    clone = RAM.load(path)
+    assert clone.num_timesteps == agent.num_timesteps and clone.config == agent.config
+    vec = gym.make_vec("RAM-MNIST-v0", num_envs=16, split="test")
+    obs, _ = vec.reset(seed=3)
+    a1, s1 = agent.predict(obs)
+    a2, s2 = clone.predict(obs)
+    np.testing.assert_array_equal(a1["location"], a2["location"])
+    np.testing.assert_array_equal(a1["label"], a2["label"])
+    np.testing.assert_array_equal(s1[0], s2[0])
+    data = torch.load(path, weights_only=True)  # plain data: loads without unpickling code
+    assert data["env_id"] == "RAM-MNIST-v0" and "versions" in data
+
+
+def test_bad_checkpoints_get_clear_errors(trained, tmp_path):
+    agent, _ = trained
+    good = agent.save(tmp_path / "good.pt")
+    with pytest.raises(CheckpointError, match="not found"):
+        RAM.load(tmp_path / "missing.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"\x00not a checkpoint" * 10)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        RAM.load(tmp_path / "garbage.pt")
+    (tmp_path / "truncated.pt").write_bytes(good.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        RAM.load(tmp_path / "truncated.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a ram-gym checkpoint"):
+        RAM.load(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="trained on 'RAM-MNIST-v0', not 'RAM-Catch-v0'"):
+        RAM.load(good, env_id="RAM-Catch-v0")
+    data = torch.load(good, weights_only=True)
+    data["config"]["hidden_size"] = 128
+    torch.save(data, tmp_path / "mismatch.pt")
+    with pytest.raises(CheckpointError, match="weights do not fit"):
+        RAM.load(tmp_path / "mismatch.pt")
+    data = torch.load(good, weights_only=True)
+    data["algo"] = "ppo"
+    torch.save(data, tmp_path / "ppo.pt")
+    with pytest.raises(CheckpointError, match="'ppo' model, not 'ram'"):
+        RAM.load(tmp_path / "ppo.pt")
+    data["algo"], data["format_version"] = "ram", 99
+    torch.save(data, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="newer"):
+        load_checkpoint(tmp_path / "future.pt")
+
+
+def test_bad_arguments_and_observations():
+    with pytest.raises(ValueError, match="unknown RAM hyper-parameter"):
+        RAM("RAM-MNIST-v0", learning_rte=1e-3)
+    with pytest.raises(ValueError, match="core must be"):
+        RAM("RAM-MNIST-v0", core="gru")
+    with pytest.raises(ValueError, match="Dict\\(glimpse, location\\)"):
+        RAM("RAM-Catch-v0", env_kwargs={"obs_mode": "full"})
+    with pytest.raises(ValueError, match="supervised=True"):
+        RAM("RAM-Catch-v0", supervised=True)
+    agent = RAM("RAM-MNIST-v0", seed=0)
+    with pytest.raises(ValueError, match="glimpse must be"):
+        agent.predict({"glimpse": np.zeros((3, 12, 12)), "location": np.zeros(2)})
+    with pytest.raises(ValueError, match="NaN"):
+        agent.predict({"glimpse": np.full((1, 8, 8), np.nan), "location": np.zeros(2)})
+    with pytest.raises(ValueError, match="state must be"):
+        agent.predict({"glimpse": np.zeros((1, 8, 8)), "location": np.zeros(2)}, state=(np.zeros((2, 256)),))
+    with pytest.raises(ValueError, match="episode_start"):
+        agent.predict({"glimpse": np.zeros((2, 1, 8, 8)), "location": np.zeros((2, 2))}, episode_start=np.ones(3))
+    with pytest.raises(ValueError, match="location_std"):
+        RecurrentAttentionModel((1, 8, 8), 10, location_std=0.0)
+
+
+def test_episode_start_resets_the_state():
+    agent = RAM("RAM-MNIST-v0", seed=0)
+    obs = {
+        "glimpse": np.random.default_rng(0).random((2, 1, 8, 8)).astype(np.float32),
+        "location": np.zeros((2, 2), np.float32),
+    }
+    _, fresh = agent.predict(obs)
+    _, state = agent.predict(obs, fresh)
+    _, restarted = agent.predict(obs, state, episode_start=np.array([True, False]))
+    np.testing.assert_allclose(restarted[0][0], fresh[0][0], atol=1e-6)
+    assert not np.allclose(restarted[0][1], fresh[0][1])
