@@ -74,6 +74,8 @@ class RAMConfig:
     """Weight of the baseline's MSE."""
     entropy_coef: float = 0.0
     """Entropy bonus on the discrete action when it is a policy (RL tasks)."""
+    normalize_advantage: bool = False
+    """Standardise ``R - b_t`` over the batch (zero mean, unit std) before the policy gradient."""
     supervised: bool | None = None
     """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -102,12 +104,16 @@ def hybrid_loss(
     reinforce_weight: float = 1.0,
     baseline_weight: float = 1.0,
     entropy_coef: float = 0.0,
+    normalize_advantage: bool = False,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``."""
     batch = rollout.alive.shape[1]
     # return from step t: the rewards still to come (the paper's R = sum of rewards, no discount)
     returns = torch.flip(torch.cumsum(torch.flip(rollout.reward * rollout.alive, [0]), 0), [0])
     advantage = (returns - rollout.baseline).detach()
+    if normalize_advantage:
+        live = rollout.alive > 0
+        advantage = (advantage - advantage[live].mean()) / (advantage[live].std() + 1e-8)
     location_pg = -(rollout.location_log_prob * advantage * rollout.location_used).sum() / batch
     action_pg = -(rollout.action_log_prob * advantage * rollout.alive).sum() / batch
     entropy = (rollout.entropy * rollout.alive).sum() / rollout.alive.sum()
@@ -312,7 +318,12 @@ class RAM:
             group["lr"] = lr
         rollout = self.collect(envs, seed=seed)
         loss, terms = hybrid_loss(
-            rollout, bool(cfg.supervised), cfg.reinforce_weight, cfg.baseline_weight, cfg.entropy_coef
+            rollout,
+            bool(cfg.supervised),
+            cfg.reinforce_weight,
+            cfg.baseline_weight,
+            cfg.entropy_coef,
+            cfg.normalize_advantage,
         )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
