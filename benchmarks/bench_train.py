@@ -47,8 +47,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    print(f"# bench_train  {time.strftime('%Y-%m-%d')}  {platform.machine()}  {os.cpu_count()} cores  "
-          f"torch {torch.__version__}  {args.threads} torch threads  env {args.env}")
+    print(
+        f"# bench_train  {time.strftime('%Y-%m-%d')}  {platform.machine()}  {os.cpu_count()} cores  "
+        f"torch {torch.__version__}  {args.threads} torch threads  env {args.env}"
+    )
     print("| batch (episodes/update) | images/s | env steps/s | time per epoch (55,000 images) |")
     print("|---|---|---|---|")
     rates = {}

@@ -281,3 +281,19 @@ def test_rendering():
     vec.reset(seed=0)
     frames = vec.render()
     assert len(frames) == 3 and all(f.shape == (308, 308, 3) for f in frames)
+
+
+def test_module_prefixed_ids_work_without_importing_ram_env():
+    import subprocess
+    import sys
+
+    code = (
+        "import gymnasium as gym\n"
+        "env = gym.make('ram_env:RAM-ClutteredMNIST-v0')\n"
+        "obs, info = env.reset(seed=0)\n"
+        "vec = gym.make_vec('ram_env:RAM-Catch-v0', num_envs=2)\n"
+        "print(obs['glimpse'].shape, type(vec.unwrapped).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "(3, 12, 12) CatchVectorEnv" in result.stdout

@@ -54,6 +54,8 @@ class RAMConfig:
     """Fixed std of the Gaussian location policy (in units of the half image)."""
     location_grad_to_core: bool = False
     """Let the location's policy gradient flow into the core and glimpse networks."""
+    location_mean: str = "tanh"
+    """``"tanh"`` (bounded) or ``"linear"`` (the paper's Linear(h_t); the env clips fixations)."""
     optimizer: str = "adam"
     """``"adam"`` or ``"sgd"`` (with ``momentum``)."""
     learning_rate: float = 1e-3
@@ -185,6 +187,7 @@ class RAM:
             cfg.glimpse_out,
             cfg.location_std,
             cfg.location_grad_to_core,
+            cfg.location_mean,
         ).to(self.device)
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
@@ -454,7 +457,7 @@ class RAM:
                 deterministic=deterministic,
                 sample_action=not self.config.supervised,
             )
-        loc = out.location.numpy().astype(np.float32)
+        loc = np.clip(out.location.numpy(), -1.0, 1.0).astype(np.float32)  # as the env clips it
         act = out.action.numpy().astype(np.int64)
         new_state = tuple(s.numpy() for s in out.state)
         if single:

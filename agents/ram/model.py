@@ -98,23 +98,32 @@ class CoreNetwork(nn.Module):
 
 
 class LocationNetwork(nn.Module):
-    """f_l: where to look next, a Gaussian with mean ``tanh(Linear(h_t))`` and fixed std.
+    """f_l: where to look next, a Gaussian with mean ``f(Linear(h_t))`` and fixed std.
 
     Trained by REINFORCE only.  The mean is never detached, so this network's weights
     always get the policy gradient.  With ``grad_to_core=False`` its *input* ``h_t`` is
     detached, so the high-variance REINFORCE gradient stays out of the core and
     glimpse networks (they learn from the supervised loss, or the action's policy
     gradient); with ``True`` it flows through the whole model.
+
+    ``mean="tanh"`` bounds the mean to ``(-1, 1)``; ``"linear"`` is the paper's plain
+    ``Linear(h_t)`` (the environment clips the fixation to ``[-1, 1]``).  A tanh mean
+    that drifts into saturation gets no gradient back out (its slope ``1 - mu^2``
+    vanishes); a linear one always does.
     """
 
-    def __init__(self, hidden_size: int = 256, grad_to_core: bool = False) -> None:
+    def __init__(self, hidden_size: int = 256, grad_to_core: bool = False, mean: str = "tanh") -> None:
         super().__init__()
+        if mean not in ("tanh", "linear"):
+            raise ValueError(f"location mean must be 'tanh' or 'linear', got {mean!r}")
         self.mean = nn.Linear(hidden_size, 2)
         self.grad_to_core = grad_to_core
+        self.squash = mean == "tanh"
 
     def forward(self, h: Tensor) -> Tensor:
-        """``(B, hidden)`` -> mean location ``(B, 2)`` in ``(-1, 1)``."""
-        return torch.tanh(self.mean(h if self.grad_to_core else h.detach()))
+        """``(B, hidden)`` -> mean location ``(B, 2)``."""
+        mu = self.mean(h if self.grad_to_core else h.detach())
+        return torch.tanh(mu) if self.squash else mu
 
 
 class ActionNetwork(nn.Module):
@@ -164,6 +173,7 @@ class RecurrentAttentionModel(nn.Module):
         location_std: the fixed std of the location policy.
         location_grad_to_core: let the location policy gradient reach the core and
             glimpse networks (see :class:`LocationNetwork`).
+        location_mean: ``"tanh"`` or ``"linear"`` (see :class:`LocationNetwork`).
     """
 
     def __init__(
@@ -176,6 +186,7 @@ class RecurrentAttentionModel(nn.Module):
         glimpse_out: int = 256,
         location_std: float = 0.1,
         location_grad_to_core: bool = False,
+        location_mean: str = "tanh",
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -185,7 +196,7 @@ class RecurrentAttentionModel(nn.Module):
         self.location_std = float(location_std)
         self.glimpse_network = GlimpseNetwork(self.glimpse_shape, glimpse_hidden, glimpse_hidden, glimpse_out)
         self.core_network = CoreNetwork(glimpse_out, hidden_size, core)
-        self.location_network = LocationNetwork(hidden_size, location_grad_to_core)
+        self.location_network = LocationNetwork(hidden_size, location_grad_to_core, location_mean)
         self.action_network = ActionNetwork(hidden_size, n_actions)
         self.baseline_network = BaselineNetwork(hidden_size)
 
