@@ -78,6 +78,12 @@ class RAMConfig:
     """Entropy bonus on the discrete action when it is a policy (RL tasks)."""
     normalize_advantage: bool = False
     """Standardise ``R - b_t`` over the batch (zero mean, unit std) before the policy gradient."""
+    gamma: float = 1.0
+    """Discount of future rewards (1: the paper's undiscounted R)."""
+    gae_lambda: float = 1.0
+    """1: the paper's advantage ``R_t - b_t``; < 1: generalised advantage estimation with b_t as value."""
+    baseline_grad_to_core: bool = False
+    """Let the baseline's regression train the core and glimpse networks (actor-critic style)."""
     supervised: bool | None = None
     """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -107,12 +113,28 @@ def hybrid_loss(
     baseline_weight: float = 1.0,
     entropy_coef: float = 0.0,
     normalize_advantage: bool = False,
+    gamma: float = 1.0,
+    gae_lambda: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``."""
+    """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``.
+
+    With ``gamma = gae_lambda = 1`` (the defaults) the advantage is the paper's
+    ``R_t - b_t``, ``R_t`` the rewards still to come.  Otherwise it is the generalised
+    advantage estimate ``sum_k (gamma lambda)^k delta_{t+k}``, ``delta_t = r_t + gamma
+    b_{t+1} - b_t``, and the baseline regresses on ``advantage + b_t`` (the lambda-return).
+    """
     batch = rollout.alive.shape[1]
-    # return from step t: the rewards still to come (the paper's R = sum of rewards, no discount)
-    returns = torch.flip(torch.cumsum(torch.flip(rollout.reward * rollout.alive, [0]), 0), [0])
-    advantage = (returns - rollout.baseline).detach()
+    baseline = rollout.baseline.detach()
+    reward = rollout.reward * rollout.alive
+    advantage = torch.zeros_like(reward)
+    running = torch.zeros(batch)
+    for t in range(reward.shape[0] - 1, -1, -1):  # backwards over the (short) episode
+        following = rollout.alive[t + 1] if t + 1 < reward.shape[0] else torch.zeros(batch)
+        next_value = baseline[t + 1] * following if t + 1 < reward.shape[0] else torch.zeros(batch)
+        delta = reward[t] + gamma * next_value - baseline[t]
+        running = (delta + gamma * gae_lambda * following * running) * rollout.alive[t]
+        advantage[t] = running
+    returns = advantage + baseline  # with gamma = lambda = 1: the rewards still to come
     if normalize_advantage:
         live = rollout.alive > 0
         advantage = (advantage - advantage[live].mean()) / (advantage[live].std() + 1e-8)
@@ -188,6 +210,7 @@ class RAM:
             cfg.location_std,
             cfg.location_grad_to_core,
             cfg.location_mean,
+            cfg.baseline_grad_to_core,
         ).to(self.device)
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
@@ -233,6 +256,7 @@ class RAM:
             (cfg.location_std > 0, "location_std must be > 0"),
             (0 <= cfg.min_lr_fraction <= 1, "min_lr_fraction must be in [0, 1]"),
             (cfg.max_grad_norm >= 0, "max_grad_norm must be >= 0"),
+            (0 <= cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1, "gamma and gae_lambda must be in [0, 1]"),
             (not (cfg.supervised and self.action_key != "label"), "supervised=True needs an env with a label action"),
         ]
         for ok, message in checks:
@@ -327,6 +351,8 @@ class RAM:
             cfg.baseline_weight,
             cfg.entropy_coef,
             cfg.normalize_advantage,
+            cfg.gamma,
+            cfg.gae_lambda,
         )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

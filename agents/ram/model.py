@@ -138,14 +138,19 @@ class ActionNetwork(nn.Module):
 
 
 class BaselineNetwork(nn.Module):
-    """b_t: expected reward from ``h_t`` (trained by MSE on a detached ``h_t``)."""
+    """b_t: expected reward from ``h_t``, trained by MSE.
 
-    def __init__(self, hidden_size: int = 256) -> None:
+    ``grad_to_core=False`` (default) reads a detached ``h_t``: the baseline only reduces
+    variance.  ``True`` lets its regression also train the core (as a critic does).
+    """
+
+    def __init__(self, hidden_size: int = 256, grad_to_core: bool = False) -> None:
         super().__init__()
         self.value = nn.Linear(hidden_size, 1)
+        self.grad_to_core = grad_to_core
 
     def forward(self, h: Tensor) -> Tensor:
-        return self.value(h.detach()).squeeze(-1)
+        return self.value(h if self.grad_to_core else h.detach()).squeeze(-1)
 
 
 @dataclass
@@ -174,6 +179,7 @@ class RecurrentAttentionModel(nn.Module):
         location_grad_to_core: let the location policy gradient reach the core and
             glimpse networks (see :class:`LocationNetwork`).
         location_mean: ``"tanh"`` or ``"linear"`` (see :class:`LocationNetwork`).
+        baseline_grad_to_core: let the baseline's regression train the core.
     """
 
     def __init__(
@@ -187,6 +193,7 @@ class RecurrentAttentionModel(nn.Module):
         location_std: float = 0.1,
         location_grad_to_core: bool = False,
         location_mean: str = "tanh",
+        baseline_grad_to_core: bool = False,
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -198,7 +205,7 @@ class RecurrentAttentionModel(nn.Module):
         self.core_network = CoreNetwork(glimpse_out, hidden_size, core)
         self.location_network = LocationNetwork(hidden_size, location_grad_to_core, location_mean)
         self.action_network = ActionNetwork(hidden_size, n_actions)
-        self.baseline_network = BaselineNetwork(hidden_size)
+        self.baseline_network = BaselineNetwork(hidden_size, baseline_grad_to_core)
 
     def initial_state(self, batch: int) -> tuple[Tensor, ...]:
         return self.core_network.initial_state(batch, next(self.parameters()).device)

@@ -1,0 +1,55 @@
+"""Feature extractors for Stable-Baselines3 policies on ram-gym observations.
+
+* :class:`GlimpseExtractor` - the paper's glimpse network on ``Dict(glimpse, location)``:
+  ``h_g = ReLU(Linear(glimpse))``, ``h_l = ReLU(Linear(location))``,
+  ``g = ReLU(Linear(h_g) + Linear(h_l))``.  (SB3's NatureCNN needs images of 36x36 or
+  more; a 6x6 or 12x12 glimpse is not one.)
+* :class:`SmallScreenCNN` - two conv layers for small full screens (Catch's 24x24).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import torch
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+__all__ = ["GlimpseExtractor", "SmallScreenCNN"]
+
+
+class GlimpseExtractor(BaseFeaturesExtractor):
+    """``{"glimpse": (B, k, g, g), "location": (B, 2)}`` -> ``(B, features_dim)``."""
+
+    def __init__(self, observation_space: gym.spaces.Dict, features_dim: int = 256, hidden: int = 128) -> None:
+        super().__init__(observation_space, features_dim)
+        n_in = int(torch.tensor(observation_space["glimpse"].shape).prod())
+        self.what = nn.Linear(n_in, hidden)
+        self.where = nn.Linear(2, hidden)
+        self.what_out = nn.Linear(hidden, features_dim)
+        self.where_out = nn.Linear(hidden, features_dim)
+
+    def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        h_g = torch.relu(self.what(observations["glimpse"].flatten(1)))
+        h_l = torch.relu(self.where(observations["location"]))
+        return torch.relu(self.what_out(h_g) + self.where_out(h_l))
+
+
+class SmallScreenCNN(BaseFeaturesExtractor):
+    """Channels-first ``(B, C, H, W)`` images (SB3 scales uint8 to [0, 1]) -> ``(B, features_dim)``."""
+
+    def __init__(self, observation_space: gym.spaces.Box, features_dim: int = 256) -> None:
+        super().__init__(observation_space, features_dim)
+        channels = observation_space.shape[0]
+        self.cnn = nn.Sequential(
+            nn.Conv2d(channels, 16, 3, stride=1, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            n_flat = self.cnn(torch.zeros(1, *observation_space.shape)).shape[1]
+        self.linear = nn.Sequential(nn.Linear(n_flat, features_dim), nn.ReLU())
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.cnn(observations))
