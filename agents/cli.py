@@ -2,6 +2,8 @@
 
 ram train --env RAM-MNIST-v0 --steps 3000000 --out runs/mnist
 ram train --env RAM-MNIST-v0 --out runs/mnist --resume      # continue a stopped run
+ram train --algo ppo --env RAM-Catch-v0 --env-arg obs_mode=full
+ram train --algo cnn --env RAM-ClutteredMNIST-v0             # the paper's full-image baseline
 ram eval runs/mnist/model.pt                                  # the whole fixed test split
 ram play catch --fovea
 ram envs
@@ -70,12 +72,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from agents.checkpoint import CheckpointError
-    from agents.evaluation import evaluate
     from agents.logger import RunLogger
-    from agents.ram import RAM
+    from agents.registry import DEFAULT_STEPS, evaluate_agent, load_agent, make_agent
 
-    if args.algo != "ram":
-        raise SystemExit(f"ram train: --algo {args.algo!r} is not available yet (only 'ram')")
     torch.set_num_threads(args.threads)
     out = Path(args.out or f"runs/{args.env}-{args.algo}-s{args.seed}")
     checkpoint = out / CHECKPOINT
@@ -83,36 +82,42 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not checkpoint.exists():
             raise SystemExit(f"ram train: --resume: no {CHECKPOINT} in {out}")
         try:
-            agent = RAM.load(checkpoint, env_id=args.env)
+            agent = load_agent(checkpoint, env_id=args.env)
         except CheckpointError as err:
             raise SystemExit(f"ram train: cannot resume: {err}") from None
-        total = int(agent.total_timesteps if args.steps is None else args.steps)
-        print(f"resuming {out} at {agent.num_timesteps:,} / {total:,} env steps")
+        saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
+        total = int(args.steps if args.steps is not None else saved.get("steps", DEFAULT_STEPS[agent.algo]))
+        print(f"resuming {out} ({agent.algo}) at {agent.num_timesteps:,} / {total:,} steps")
     else:
         if checkpoint.exists() or (out / FINAL).exists():
             raise SystemExit(
                 f"ram train: {out} already holds a run; pass --resume to continue it or choose another --out"
             )
+        hparams = _hparams(args)
+        env_kwargs = hparams.pop("env_kwargs", {})
         try:
-            agent = RAM(args.env, seed=args.seed, **_hparams(args))
+            agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
         except (ValueError, TypeError) as err:
             raise SystemExit(f"ram train: {err}") from None
-        total = int(args.steps if args.steps is not None else 3_000_000)
-        agent.total_timesteps = total
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(
-        json.dumps(
-            {
-                "env_id": agent.env_id,
-                "algo": "ram",
-                "seed": agent.seed,
-                "steps": total,
-                "config": json.loads(json.dumps(vars(agent.config), default=str)),
-                "argv": sys.argv,
-            },
-            indent=2,
+        total = int(args.steps if args.steps is not None else DEFAULT_STEPS[args.algo])
+        if hasattr(agent, "total_timesteps"):
+            agent.total_timesteps = total
+        out.mkdir(parents=True, exist_ok=True)
+        config = getattr(agent, "config", None)
+        settings = vars(config) if config is not None else getattr(agent, "hparams", {})
+        (out / "config.json").write_text(
+            json.dumps(
+                {
+                    "env_id": agent.env_id,
+                    "algo": agent.algo,
+                    "seed": args.seed,
+                    "steps": total,
+                    "config": json.loads(json.dumps(settings, default=str)),
+                    "argv": sys.argv,
+                },
+                indent=2,
+            )
         )
-    )
 
     from tqdm import tqdm
 
@@ -124,10 +129,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         unit_scale=True,
         disable=args.no_progress,
         dynamic_ncols=True,
-        desc=agent.env_id,
+        desc=f"{agent.algo} {agent.env_id}",
     )
     logger = RunLogger(out, tensorboard=not args.no_tensorboard)
-    stop = {"signal": None}
+    stop: dict[str, Any] = {"signal": None, "calls": 0}
 
     def on_signal(signum: int, frame: Any) -> None:
         stop["signal"] = signum
@@ -139,15 +144,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         metrics = {**metrics, "time": time.perf_counter() - started}
         logger.log(metrics)
         bar.update(int(metrics["env_steps"]) - bar.n)
-        score = metrics.get("accuracy", metrics["reward"])
-        bar.set_postfix(
-            {
-                "acc" if "accuracy" in metrics else "reward": f"{score:.3f}",
-                "baseline_mse": f"{metrics['baseline_mse']:.3f}",
-            },
-            refresh=False,
-        )
-        if agent.num_updates % args.checkpoint_every == 0:
+        score = metrics.get("accuracy", metrics.get("reward", float("nan")))
+        bar.set_postfix({"acc" if "accuracy" in metrics else "reward": f"{score:.3f}"}, refresh=False)
+        stop["calls"] += 1
+        if stop["calls"] % args.checkpoint_every == 0:
             agent.save(checkpoint)
         if deadline is not None and time.perf_counter() > deadline:
             return False
@@ -159,7 +159,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         agent.save(checkpoint)
         bar.close()
         logger.close()
-        print(f"\ninterrupted: saved {checkpoint} at {agent.num_timesteps:,} env steps; continue with --resume")
+        print(f"\ninterrupted: saved {checkpoint} at {agent.num_timesteps:,} steps; continue with --resume")
         return 130
     finally:
         signal.signal(signal.SIGTERM, old_term)
@@ -169,19 +169,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     if agent.num_timesteps < total:
         why = "signal" if stop["signal"] is not None else "time limit (--minutes)"
         print(
-            f"stopped by {why}: saved {checkpoint} at {agent.num_timesteps:,} / {total:,} env steps; "
-            "continue with --resume"
+            f"stopped by {why}: saved {checkpoint} at {agent.num_timesteps:,} / {total:,} steps; continue with --resume"
         )
         if stop["signal"] is not None:
             return 130
     agent.save(out / FINAL)
     elapsed = time.perf_counter() - started
-    print(
-        f"trained {agent.num_timesteps:,} env steps ({agent.num_episodes:,} episodes) in {elapsed:.0f} s; "
-        f"saved {out / FINAL}"
-    )
+    print(f"trained {agent.algo} for {agent.num_timesteps:,} steps in {elapsed:.0f} s; saved {out / FINAL}")
     if args.eval_episodes != 0:
-        result = evaluate(agent, n_episodes=args.eval_episodes or None)
+        result = evaluate_agent(agent, n_episodes=args.eval_episodes or None)
         (out / "eval.json").write_text(json.dumps(result.as_dict(), indent=2))
         print(result.summary())
     return 0
@@ -191,16 +187,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
     from agents.checkpoint import CheckpointError
-    from agents.evaluation import evaluate
-    from agents.ram import RAM
+    from agents.registry import evaluate_agent, load_agent
 
     torch.set_num_threads(args.threads)
     try:
-        agent = RAM.load(args.checkpoint)
+        agent = load_agent(args.checkpoint)
     except CheckpointError as err:
         raise SystemExit(f"ram eval: {err}") from None
     try:
-        result = evaluate(
+        result = evaluate_agent(
             agent,
             n_episodes=args.episodes,
             split=args.split,
@@ -246,13 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT/model.pt and OUT/eval.json (test-split score) when done.",
     )
     train.add_argument("--env", required=True, help="environment id, e.g. RAM-MNIST-v0 (see `ram envs`)")
-    train.add_argument("--algo", default="ram", help="algorithm (default: ram)")
+    train.add_argument(
+        "--algo",
+        default="ram",
+        choices=["ram", "ppo", "a2c", "dqn", "recurrent-ppo", "fc", "cnn"],
+        help="ram (default); ppo, a2c, dqn (Stable-Baselines3), recurrent-ppo (sb3-contrib) on the glimpse env; "
+        "fc, cnn: the paper's full-image networks, trained supervised",
+    )
     train.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="training budget in env steps, every env counts (default 3,000,000; an "
-        "RAM-MNIST-v0 episode is 6 steps); with --resume, the original budget",
+        help="training budget in env steps, every env counts (images for fc/cnn); default: ram 3M, "
+        "ppo/a2c/recurrent-ppo 1M, dqn 500k, fc/cnn 550k (10 epochs); an RAM-MNIST-v0 episode is 6 steps; "
+        "with --resume, the original budget",
     )
     train.add_argument(
         "--minutes",
@@ -264,7 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None, help="run directory (default runs/ENV-ALGO-sSEED)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.add_argument("--num-envs", type=int, default=None, help="episodes per update (batch size)")
-    train.add_argument("--config", default=None, help="YAML file of hyper-parameters (RAMConfig fields)")
+    train.add_argument(
+        "--config",
+        default=None,
+        help="YAML file of hyper-parameters: RAMConfig fields for ram; SB3 arguments, n_envs, encoding, grid for SB3 "
+        "algorithms (over agents/baselines/hyperparams/ALGO.yml); FullImageConfig fields for fc/cnn",
+    )
     train.add_argument(
         "--set",
         action="append",

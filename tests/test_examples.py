@@ -15,6 +15,7 @@ TINY_ARGS: dict[str, list[str]] = {
     "make_env.py": ["--episodes", "64", "--out", "{tmp}/frame.png"],
     "play_catch.py": ["--max-frames", "30", "--fps", "1000", "--fovea"],
     "train_ram.py": ["--steps", "3072", "--eval-episodes", "100"],
+    "train_baseline.py": ["--algo", "a2c", "--steps", "2048", "--eval-episodes", "50"],
 }
 
 
