@@ -5,6 +5,8 @@ ram train --env RAM-MNIST-v0 --out runs/mnist --resume      # continue a stopped
 ram train --algo ppo --env RAM-Catch-v0 --env-arg obs_mode=full
 ram train --algo cnn --env RAM-ClutteredMNIST-v0             # the paper's full-image baseline
 ram eval runs/mnist/model.pt                                  # the whole fixed test split
+ram show runs/mnist/model.pt --out glimpses.png               # where it looks (or --out episode.gif)
+ram plot runs/mnist runs/other --out curves.png
 ram play catch --fovea
 ram envs
 """
@@ -19,6 +21,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 __all__ = ["main", "build_parser"]
 
@@ -210,6 +214,76 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkpoint_argument(args: argparse.Namespace, command: str) -> str:
+    """The checkpoint path of ``CHECKPOINT`` or ``--pretrained ID``."""
+    if (args.checkpoint is None) == (args.pretrained is None):
+        raise SystemExit(f"ram {command}: give a CHECKPOINT or --pretrained ENV_ID (one of them)")
+    if args.pretrained is None:
+        return args.checkpoint
+    from agents.pretrained import pretrained_path
+
+    try:
+        return str(pretrained_path(args.pretrained))
+    except FileNotFoundError as err:
+        raise SystemExit(f"ram {command}: {err}") from None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import torch
+
+    from agents import visualize
+    from agents.checkpoint import CheckpointError
+    from agents.registry import load_agent
+
+    torch.set_num_threads(args.threads)
+    path = _checkpoint_argument(args, "show")
+    try:
+        agent = load_agent(path)
+    except CheckpointError as err:
+        raise SystemExit(f"ram show: {err}") from None
+    if not hasattr(agent, "predict"):
+        raise SystemExit(f"ram show: a {agent.algo} model sees whole images; there are no glimpses to show")
+    if args.n < 1:
+        raise SystemExit("ram show: --n must be >= 1")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".gif"):
+        raise SystemExit(f"ram show: --out must end in .png (grid) or .gif (animations), got {out}")
+    try:
+        records = visualize.record_episodes(agent, n=args.n, split=args.split, seed=args.seed)
+    except ValueError as err:
+        raise SystemExit(f"ram show: {err}") from None
+    sensor = agent_sensor(agent)
+    if out.suffix.lower() == ".png":
+        grid, _ = visualize.glimpse_grid(records, sensor)
+        written = [visualize.save_png(grid, out)]
+    else:
+        written = []
+        for i, record in enumerate(records):
+            target = out if len(records) == 1 else out.with_name(f"{out.stem}-{i:03d}{out.suffix}")
+            written.append(visualize.episode_gif(record, sensor, target, ms_per_frame=args.ms_per_frame))
+    score = np.mean([r.reward for r in records])
+    print(f"{len(records)} episodes of {agent.env_id} (mean reward {score:.3f}); wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def agent_sensor(agent: Any) -> Any:
+    """The glimpse sensor of the agent's environment."""
+    import gymnasium as gym
+
+    return gym.make(agent.env_id, **getattr(agent, "env_kwargs", {})).unwrapped.task.sensor
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from agents import visualize
+
+    try:
+        path = visualize.plot_runs(args.runs, args.out, smooth=args.smooth)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"ram plot: {err}") from None
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from ram_env.play import main as play_main
 
@@ -314,6 +388,35 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
     ev.set_defaults(func=cmd_eval)
+
+    show = sub.add_parser(
+        "show",
+        help="pictures of where an agent looks (PNG grid or per-episode GIFs)",
+        description="Play test episodes and draw them: --out FILE.png gives a grid of images with numbered fixations, "
+        "the nested retina squares of each glimpse and the predicted/true label; --out FILE.gif gives one animation "
+        "per episode (FILE-000.gif, ...): each glimpse beside what the agent saw at each scale (Catch: the game and "
+        "the fovea).",
+    )
+    show.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file")
+    show.add_argument("--pretrained", default=None, metavar="ENV_ID", help="use the shipped model for ENV_ID")
+    show.add_argument("--n", type=int, default=16, help="episodes (default 16; test images 0..n-1)")
+    show.add_argument("--out", default="glimpses.png", help="FILE.png (grid) or FILE.gif (animations)")
+    show.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
+    show.add_argument("--seed", type=int, default=0, help="environment seed (initial fixations, Catch balls)")
+    show.add_argument("--ms-per-frame", type=int, default=600, help="GIF frame duration (600 ms)")
+    show.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
+    show.set_defaults(func=cmd_show)
+
+    plot = sub.add_parser(
+        "plot",
+        help="training curves of one or more runs",
+        description="Plot accuracy/reward, losses, baseline error, location std and learning rate from "
+        "RUN_DIR/progress.csv of each run, overlaid, to a PNG.",
+    )
+    plot.add_argument("runs", nargs="+", metavar="RUN_DIR", help="`ram train` output directories")
+    plot.add_argument("--out", default="training.png", help="PNG file (training.png)")
+    plot.add_argument("--smooth", type=int, default=20, help="moving-average window in updates (20)")
+    plot.set_defaults(func=cmd_plot)
 
     play = sub.add_parser(
         "play",

@@ -16,6 +16,7 @@ TINY_ARGS: dict[str, list[str]] = {
     "play_catch.py": ["--max-frames", "30", "--fps", "1000", "--fovea"],
     "train_ram.py": ["--steps", "3072", "--eval-episodes", "100"],
     "train_baseline.py": ["--algo", "a2c", "--steps", "2048", "--eval-episodes", "50"],
+    "draw_glimpses.py": ["--steps", "3072", "--n", "4", "--out-dir", "{tmp}/pictures"],
 }
 
 
