@@ -7,6 +7,7 @@ ram train --algo cnn --env RAM-ClutteredMNIST-v0             # the paper's full-
 ram eval runs/mnist/model.pt                                  # the whole fixed test split
 ram show runs/mnist/model.pt --out glimpses.png               # where it looks (or --out episode.gif)
 ram plot runs/mnist runs/other --out curves.png
+ram bench benchmarks/configs/sweep_small.yaml --jobs 2               # algorithms x envs x seeds
 ram play catch --fovea
 ram envs
 """
@@ -284,6 +285,34 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from agents.bench import SweepConfigError, load_sweep, run_sweep
+
+    overrides = {
+        "steps": args.steps,
+        "seeds": args.seeds,
+        "algos": args.algos,
+        "envs": args.envs,
+        "minutes": args.minutes,
+        "eval_episodes": args.eval_episodes,
+    }
+    try:
+        config = load_sweep(args.config, overrides)
+    except SweepConfigError as err:
+        raise SystemExit(f"ram bench: {err}") from None
+    if args.jobs < 1:
+        raise SystemExit("ram bench: --jobs must be >= 1")
+    out = Path(args.out or f"runs/bench-{config.name}")
+    results = run_sweep(config, out, jobs=args.jobs)
+    failed = sum(r["status"] != "ok" for r in results)
+    print((out / "results.md").read_text())
+    print(
+        f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'curves.png'}, {out / 'scores.png'}"
+        + (f"; {failed} run(s) failed (see results.csv; re-run to retry them)" if failed else "")
+    )
+    return 0
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from ram_env.play import main as play_main
 
@@ -417,6 +446,26 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", default="training.png", help="PNG file (training.png)")
     plot.add_argument("--smooth", type=int, default=20, help="moving-average window in updates (20)")
     plot.set_defaults(func=cmd_plot)
+
+    bench = sub.add_parser(
+        "bench",
+        help="a sweep of algorithms x envs x seeds under one budget (CSV, table, plots)",
+        description="Run every (algorithm, env, seed) of a YAML sweep file under the same env-step budget, evaluate "
+        "each on the fixed test split, and write OUT/results.csv, OUT/results.md (mean ± std over seeds), "
+        "OUT/curves.png and OUT/scores.png. Finished runs are skipped on re-run (keyed by a hash of their "
+        "settings), so an interrupted sweep resumes; failed runs are recorded and retried on re-run. "
+        "Example file: benchmarks/configs/sweep_small.yaml.",
+    )
+    bench.add_argument("config", help="sweep YAML file")
+    bench.add_argument("--out", default=None, help="output directory (default runs/bench-NAME)")
+    bench.add_argument("--jobs", type=int, default=1, help="runs in parallel, one process each (1)")
+    bench.add_argument("--steps", type=int, default=None, help="override the budget (env steps per run)")
+    bench.add_argument("--minutes", type=float, default=None, help="override the wall-clock cap per run")
+    bench.add_argument("--seeds", type=int, nargs="+", default=None, help="override the seeds")
+    bench.add_argument("--algos", nargs="+", default=None, help="override the algorithms")
+    bench.add_argument("--envs", nargs="+", default=None, help="override the env ids")
+    bench.add_argument("--eval-episodes", type=int, default=None, help="override the test episodes per run")
+    bench.set_defaults(func=cmd_bench)
 
     play = sub.add_parser(
         "play",

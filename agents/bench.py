@@ -1,0 +1,350 @@
+"""``ram bench``: a grid of algorithms x environments x seeds under one budget, evaluated alike.
+
+A sweep is described by a YAML file (see ``benchmarks/configs/sweep_small.yaml``)::
+
+    name: small-sweep
+    algos: [ram, ppo, recurrent-ppo, a2c]
+    envs: [RAM-MNIST-v0, RAM-Catch-v0]
+    seeds: [0, 1, 2]
+    steps: 300000           # env steps per run (the budget)
+    minutes: null           # optional wall-clock cap per run
+    eval_episodes: 1000     # test episodes per run (classification: the first N test images)
+    hparams: {ram: {num_envs: 128}}          # optional, per algorithm
+    env_kwargs: {RAM-Catch-v0: {}}           # optional, per environment
+
+Every run is keyed by a hash of everything that defines it, and writes
+``OUT/runs/<algo>-<env>-s<seed>-<hash>/`` (``curve.csv``, ``result.json``).  Re-running the
+sweep skips runs whose ``result.json`` says ``ok``, so an interrupted sweep resumes; a run
+that raises is recorded as ``failed`` (with the error) and the others go on.  At the end
+``OUT/results.csv`` (every run), ``OUT/results.md`` (mean ± std over seeds) and
+``OUT/curves.png`` / ``OUT/scores.png`` are written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SweepConfig", "RunSpec", "load_sweep", "run_sweep", "summarize"]
+
+_KEYS = {"name", "algos", "envs", "seeds", "steps", "minutes", "eval_episodes", "hparams", "env_kwargs"}
+
+
+class SweepConfigError(ValueError):
+    """A sweep file that cannot be run, with the reason."""
+
+
+@dataclass
+class SweepConfig:
+    name: str
+    algos: list[str]
+    envs: list[str]
+    seeds: list[int]
+    steps: int
+    minutes: float | None = None
+    eval_episodes: int = 1000
+    hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    env_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class RunSpec:
+    algo: str
+    env_id: str
+    seed: int
+    steps: int
+    minutes: float | None
+    eval_episodes: int
+    hparams: dict[str, Any]
+    env_kwargs: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """Hash of everything that defines the run."""
+        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()[:10]
+
+    @property
+    def name(self) -> str:
+        return f"{self.algo}-{self.env_id}-s{self.seed}-{self.key}"
+
+
+def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:
+    """Read and check a sweep YAML file (``overrides`` replace top-level keys)."""
+    import yaml
+
+    from agents.registry import ALGOS
+    from ram_env.registration import ENV_IDS
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise SweepConfigError(f"sweep file not found: {path}") from None
+    except yaml.YAMLError as err:
+        raise SweepConfigError(f"{path} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise SweepConfigError(f"{path} must hold a mapping with keys {sorted(_KEYS)}")
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise SweepConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(_KEYS)}")
+    missing = sorted({"algos", "envs", "seeds", "steps"} - set(raw))
+    if missing:
+        raise SweepConfigError(f"{path}: missing key(s) {missing}")
+    raw.setdefault("name", path.stem)
+    for key in ("algos", "envs", "seeds"):
+        if isinstance(raw[key], (str, int)):
+            raw[key] = [raw[key]]
+        if not isinstance(raw[key], list) or not raw[key]:
+            raise SweepConfigError(f"{path}: {key} must be a non-empty list, got {raw[key]!r}")
+    bad_algos = [a for a in raw["algos"] if a not in ALGOS]
+    if bad_algos:
+        raise SweepConfigError(f"{path}: unknown algorithm(s) {bad_algos}; known: {list(ALGOS)}")
+    bad_envs = [e for e in raw["envs"] if e not in ENV_IDS]
+    if bad_envs:
+        raise SweepConfigError(f"{path}: unknown env id(s) {bad_envs}; known: {list(ENV_IDS)}")
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in raw["seeds"]):
+        raise SweepConfigError(f"{path}: seeds must be integers, got {raw['seeds']!r}")
+    if not isinstance(raw["steps"], int) or raw["steps"] < 1:
+        raise SweepConfigError(f"{path}: steps must be a positive integer, got {raw['steps']!r}")
+    for key in ("hparams", "env_kwargs"):
+        value = raw.get(key) or {}
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise SweepConfigError(f"{path}: {key} must map names to mappings, got {value!r}")
+        raw[key] = value
+    return SweepConfig(**raw)
+
+
+def expand(config: SweepConfig) -> list[RunSpec]:
+    return [
+        RunSpec(
+            algo,
+            env_id,
+            seed,
+            config.steps,
+            config.minutes,
+            config.eval_episodes,
+            dict(config.hparams.get(algo, {})),
+            dict(config.env_kwargs.get(env_id, {})),
+        )
+        for env_id in config.envs
+        for algo in config.algos
+        for seed in config.seeds
+    ]
+
+
+def execute(spec: RunSpec, run_dir: str, threads: int) -> dict[str, Any]:
+    """Train and evaluate one run (in a worker process); never raises: failures are results."""
+    import torch
+
+    from agents.registry import evaluate_agent, make_agent
+
+    torch.set_num_threads(max(1, threads))
+    run_dir_path = Path(run_dir)
+    run_dir_path.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"run": spec.name, **asdict(spec), "status": "failed"}
+    started = time.perf_counter()
+    try:
+        agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
+        deadline = started + spec.minutes * 60 if spec.minutes else None
+        with open(run_dir_path / "curve.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["env_steps", "reward", "time"])
+
+            def callback(metrics: dict[str, float]) -> bool:
+                score = metrics.get("accuracy", metrics.get("reward", float("nan")))
+                writer.writerow([int(metrics["env_steps"]), score, round(time.perf_counter() - started, 3)])
+                return deadline is None or time.perf_counter() < deadline
+
+            agent.learn(spec.steps, callback=callback)
+        train_seconds = time.perf_counter() - started
+        evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
+        result.update(
+            status="ok",
+            score=evaluation.mean_reward,
+            error_rate=evaluation.error,
+            env_steps=int(agent.num_timesteps),
+            train_seconds=round(train_seconds, 2),
+            steps_per_second=round(agent.num_timesteps / max(train_seconds, 1e-9), 1),
+            eval_episodes=evaluation.episodes,
+        )
+    except Exception as err:  # a failed run is a result, not the end of the sweep
+        result.update(error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
+    result["wall_seconds"] = round(time.perf_counter() - started, 2)
+    tmp = run_dir_path / "result.json.tmp"
+    tmp.write_text(json.dumps(result, indent=2, default=str))
+    os.replace(tmp, run_dir_path / "result.json")
+    return result
+
+
+def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: Any = print) -> list[dict[str, Any]]:
+    """Run every not-yet-finished run of the sweep (``jobs`` processes), then summarize."""
+    out = Path(out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    specs = expand(config)
+    todo, results = [], {}
+    for spec in specs:
+        done = out / "runs" / spec.name / "result.json"
+        if done.exists():
+            previous = json.loads(done.read_text())
+            if previous.get("status") == "ok":
+                results[spec.name] = previous
+                continue
+        todo.append(spec)
+    log(
+        f"sweep {config.name}: {len(specs)} runs, {len(specs) - len(todo)} already finished, {len(todo)} to run "
+        f"with {jobs} job(s)"
+    )
+    threads = max(1, (os.cpu_count() or 2) // max(1, jobs))
+    if jobs <= 1:
+        for spec in todo:
+            results[spec.name] = _report(execute(spec, str(out / "runs" / spec.name), threads), log)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(execute, s, str(out / "runs" / s.name), threads) for s in todo]
+            for future in futures:
+                result = future.result()
+                results[result["run"]] = _report(result, log)
+    ordered = [results[s.name] for s in specs if s.name in results]
+    summarize(ordered, out, config.name)
+    return ordered
+
+
+def _report(result: dict[str, Any], log: Any) -> dict[str, Any]:
+    if result["status"] == "ok":
+        log(
+            f"  ok      {result['run']}: score {result['score']:.4f}, {result['env_steps']:,} steps in "
+            f"{result['train_seconds']:.0f} s"
+        )
+    else:
+        log(f"  FAILED  {result['run']}: {result.get('error')}")
+    return result
+
+
+def _mean_std(values: list[float], digits: int = 3) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:,.{digits}f}"
+    return f"{np.mean(values):,.{digits}f} ± {np.std(values):,.{digits}f}"
+
+
+def summarize(results: list[dict[str, Any]], out: str | os.PathLike, name: str = "sweep") -> None:
+    """Write ``results.csv``, ``results.md`` and the plots for ``results``."""
+    out = Path(out)
+    columns = [
+        "run",
+        "algo",
+        "env_id",
+        "seed",
+        "status",
+        "score",
+        "error_rate",
+        "env_steps",
+        "train_seconds",
+        "steps_per_second",
+        "eval_episodes",
+        "wall_seconds",
+        "error",
+    ]
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for r in results:
+            writer.writerow(r)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["env_id"], r["algo"]), []).append(r)
+    lines = [
+        f"# {name}",
+        "",
+        "Score: test accuracy (classification, fixed test images) or catch rate (Catch); mean ± std over seeds.",
+        "",
+        "| env | algo | seeds ok | score | env steps | wall-clock (s) | steps/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (env_id, algo), runs in sorted(groups.items()):
+        ok = [r for r in runs if r["status"] == "ok"]
+        failed = len(runs) - len(ok)
+        lines.append(
+            f"| {env_id} | {algo} | {len(ok)}/{len(runs)}{' (' + str(failed) + ' failed)' if failed else ''} | "
+            f"{_mean_std([r['score'] for r in ok])} | {_mean_std([r['env_steps'] for r in ok], 0)} | "
+            f"{_mean_std([r['train_seconds'] for r in ok], 1)} | {_mean_std([r['steps_per_second'] for r in ok], 0)} |"
+        )
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    _plots(results, out)
+
+
+def _plots(results: list[dict[str, Any]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = sorted({r["env_id"] for r in results})
+    if not envs:
+        return
+    fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4.5), squeeze=False)
+    for ax, env_id in zip(axes[0], envs, strict=True):
+        for algo in sorted({r["algo"] for r in results if r["env_id"] == env_id}):
+            curves = []
+            for r in results:
+                path = out / "runs" / r["run"] / "curve.csv"
+                if r["env_id"] == env_id and r["algo"] == algo and r["status"] == "ok" and path.exists():
+                    data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
+                    if data.size:
+                        curves.append(data)
+            if not curves:
+                continue
+            top = min(c[-1, 0] for c in curves)
+            grid = np.linspace(0, top, 50)
+            ys = np.array([np.interp(grid, c[:, 0], _running_mean(c[:, 1])) for c in curves])
+            mean, std = ys.mean(0), ys.std(0)
+            ax.plot(grid, mean, label=f"{algo} ({len(curves)} seeds)")
+            ax.fill_between(grid, mean - std, mean + std, alpha=0.2)
+        ax.set_title(env_id)
+        ax.set_xlabel("env steps")
+        ax.set_ylabel("training reward / accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=90)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(envs), figsize=(6 * len(envs), 4), squeeze=False)
+    for ax, env_id in zip(axes[0], envs, strict=True):
+        algos = sorted({r["algo"] for r in results if r["env_id"] == env_id})
+        scores = [
+            [r["score"] for r in results if r["env_id"] == env_id and r["algo"] == a and r["status"] == "ok"]
+            for a in algos
+        ]
+        means = [np.mean(s) if s else math.nan for s in scores]
+        stds = [np.std(s) if s else 0 for s in scores]
+        ax.bar(algos, means, yerr=stds, capsize=4, color="tab:blue", alpha=0.8)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{env_id}: test score")
+        ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(out / "scores.png", dpi=90)
+    plt.close(fig)
+
+
+def _running_mean(y: np.ndarray, window: int = 10) -> np.ndarray:
+    y = np.nan_to_num(y)
+    if len(y) < window:
+        return y
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    head = c[1:window] / np.arange(1, window)
+    return np.concatenate([head, (c[window:] - c[:-window]) / window])

@@ -1,0 +1,95 @@
+"""`ram bench`: a tiny sweep writes its CSV, table and plots, resumes, survives failures, rejects bad YAML."""
+
+import csv
+import json
+
+import pytest
+from PIL import Image
+
+from agents import cli
+from agents.bench import SweepConfigError, load_sweep
+
+TINY = """
+name: tiny
+algos: [ram, a2c]
+envs: [RAM-MNIST-v0]
+seeds: [0, 1]
+steps: 2000
+eval_episodes: 100
+hparams: {ram: {num_envs: 32}, a2c: {n_envs: 8}}
+"""
+
+
+def run(tmp_path, text, *extra):
+    config = tmp_path / "sweep.yaml"
+    config.write_text(text)
+    return cli.main(["bench", str(config), "--out", str(tmp_path / "out"), *extra])
+
+
+def rows(tmp_path):
+    with open(tmp_path / "out" / "results.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_tiny_sweep_writes_csv_table_and_plots(tmp_path, capsys):
+    assert run(tmp_path, TINY, "--jobs", "2") == 0
+    table = rows(tmp_path)
+    assert len(table) == 4 and {r["status"] for r in table} == {"ok"}
+    assert {(r["algo"], r["seed"]) for r in table} == {("ram", "0"), ("ram", "1"), ("a2c", "0"), ("a2c", "1")}
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "| RAM-MNIST-v0 | ram | 2/2 |" in md and "±" in md
+    for name in ("curves.png", "scores.png"):
+        assert Image.open(tmp_path / "out" / name).size[0] > 100
+    assert "results.csv" in capsys.readouterr().out
+
+
+def test_rerun_skips_finished_runs_and_redoes_missing_ones(tmp_path, capsys):
+    assert run(tmp_path, TINY) == 0
+    results = sorted((tmp_path / "out" / "runs").glob("*/result.json"))
+    stamps = {p: p.stat().st_mtime_ns for p in results}
+    results[0].unlink()  # as if the sweep had been killed before this run finished
+    capsys.readouterr()
+    assert run(tmp_path, TINY) == 0
+    assert "3 already finished, 1 to run" in capsys.readouterr().out
+    for path in results[1:]:
+        assert path.stat().st_mtime_ns == stamps[path]  # untouched
+    assert results[0].exists() and len(rows(tmp_path)) == 4
+
+
+def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, capsys):
+    broken = TINY.replace("a2c: {n_envs: 8}", "a2c: {n_envs: 8, not_an_argument: 1}")
+    assert run(tmp_path, broken) == 0
+    table = rows(tmp_path)
+    assert [r["status"] for r in table if r["algo"] == "a2c"] == ["failed", "failed"]
+    assert [r["status"] for r in table if r["algo"] == "ram"] == ["ok", "ok"]
+    assert "not_an_argument" in table[-1]["error"]
+    result = json.loads(next((tmp_path / "out" / "runs").glob("a2c-*/result.json")).read_text())
+    assert "Traceback" in result["traceback"]
+    assert "(2 failed)" in (tmp_path / "out" / "results.md").read_text()
+    assert "2 run(s) failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("algos: [ram\n", "not valid YAML"),
+        ("- ram\n", "mapping"),
+        ("algos: [ram]\nenvs: [RAM-MNIST-v0]\nseeds: [0]\n", "missing key"),
+        (TINY + "budget: 3\n", "unknown key"),
+        (TINY.replace("a2c]", "sac]"), "unknown algorithm"),
+        (TINY.replace("envs: [RAM-MNIST-v0]", "envs: [MNIST]"), "unknown env id"),
+        (TINY.replace("steps: 2000", "steps: -1"), "steps must be"),
+    ],
+)
+def test_malformed_sweep_files_get_clear_errors(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SweepConfigError, match=message):
+        load_sweep(path)
+    with pytest.raises(SystemExit, match=message):
+        cli.main(["bench", str(path), "--out", str(tmp_path / "o")])
+
+
+def test_committed_sweep_config_is_valid():
+    config = load_sweep("benchmarks/configs/sweep_small.yaml")
+    assert config.algos == ["ram", "ppo", "recurrent-ppo", "a2c"] and len(config.seeds) == 3
