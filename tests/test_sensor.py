@@ -155,3 +155,24 @@ def test_bad_locations_and_images():
         sensor(np.full((1, 4, 4), np.nan), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="index"):
         sensor.read(sensor.integral(images), np.zeros((1, 2)), index=np.array([5]))
+
+
+@given(
+    size=st.integers(1, 40),
+    g=st.integers(1, 6),
+    k=st.integers(1, 3),
+    f=st.sampled_from([2, 3]),
+    locations=st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=4),
+    seed=st.integers(0, 2**16),
+)
+def test_direct_crop_equals_the_table_sensor(size, g, k, f, locations, seed):
+    images = np.random.default_rng(seed).integers(0, 256, (len(locations), size, size + 3)).astype(np.uint8)
+    sensor = GlimpseSensor(g, k, f)
+    np.testing.assert_allclose(sensor.crop(images, np.array(locations)), sensor(images, np.array(locations)), atol=1e-5)
+
+
+def test_direct_crop_rejects_fractional_cells_and_bad_shapes():
+    with pytest.raises(ValueError, match="integer scale_factor"):
+        GlimpseSensor(4, 2, 1.5).crop(np.zeros((1, 8, 8)), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="locations for"):
+        GlimpseSensor(4, 2, 2).crop(np.zeros((2, 8, 8)), np.zeros((1, 2)))
