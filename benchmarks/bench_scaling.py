@@ -26,6 +26,7 @@ import argparse
 import os
 import platform
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -86,6 +87,11 @@ def ram_inference(model: RecurrentAttentionModel, read, images: np.ndarray) -> t
     return out.action
 
 
+def cnn_inference(network: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return network(x)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sides", type=int, nargs="+", default=[60, 100, 200, 400, 1000])
@@ -114,14 +120,9 @@ def main() -> None:
         images, _ = data.render(data.fixed_layouts(idx), idx)
         cnn = build_network("cnn", side).eval()
         x = torch.as_tensor(images, dtype=torch.float32)[:, None] / 255.0
-        crop_ms = time_per_image(lambda: ram_inference(model, sensor.crop, images), args.batch, args.seconds)
-        table_ms = time_per_image(lambda: ram_inference(model, sensor, images), args.batch, args.seconds)
-
-        def cnn_forward():
-            with torch.no_grad():
-                return cnn(x)
-
-        cnn_ms = time_per_image(cnn_forward, args.batch, args.seconds)
+        crop_ms = time_per_image(partial(ram_inference, model, sensor.crop, images), args.batch, args.seconds)
+        table_ms = time_per_image(partial(ram_inference, model, sensor, images), args.batch, args.seconds)
+        cnn_ms = time_per_image(partial(cnn_inference, cnn, x), args.batch, args.seconds)
         row = (
             side,
             side * side,
