@@ -6,7 +6,7 @@ A sweep is described by a YAML file (see ``benchmarks/configs/sweep_small.yaml``
     algos: [ram, ppo, recurrent-ppo, a2c]
     envs: [RAM-MNIST-v0, RAM-Catch-v0]
     seeds: [0, 1, 2]
-    steps: 300000           # env steps per run (the budget)
+    steps: 200000           # env steps per run (the budget)
     minutes: null           # optional wall-clock cap per run
     eval_episodes: 1000     # test episodes per run (classification: the first N test images)
     hparams: {ram: {num_envs: 128}}          # optional, per algorithm
@@ -71,13 +71,36 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        """Hash of everything that defines the run."""
-        blob = json.dumps(asdict(self), sort_keys=True, default=str)
+        """Hash of everything that defines the run, the package's defaults for it included."""
+        blob = json.dumps(
+            {**asdict(self), "resolved": resolved_settings(self.algo, self.env_id, self.hparams)},
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha1(blob.encode()).hexdigest()[:10]
 
     @property
     def name(self) -> str:
         return f"{self.algo}-{self.env_id}-s{self.seed}-{self.key}"
+
+
+def resolved_settings(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
+    """The hyper-parameters a run will really use: the algorithm's defaults updated by ``hparams``."""
+    import ram_env
+
+    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo"):
+        from agents.baselines.sb3_agents import hyperparameters
+
+        settings = hyperparameters(algo, env_id, hparams)
+    elif algo == "ram":
+        from agents.ram import RAMConfig
+
+        settings = {**asdict(RAMConfig()), **hparams}
+    else:
+        from agents.baselines.full_image import FullImageConfig
+
+        settings = {**asdict(FullImageConfig()), **hparams}
+    return {**settings, "ram_gym": ram_env.__version__}
 
 
 def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:

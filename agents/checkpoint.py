@@ -79,6 +79,9 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
             torch.save(data, f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -196,7 +196,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     try:
-        agent = load_agent(args.checkpoint)
+        agent = load_agent(_checkpoint_argument(args, "eval"))
     except CheckpointError as err:
         raise SystemExit(f"ram eval: {err}") from None
     try:
@@ -405,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score a checkpoint: classification on the fixed test split (each image once, "
         "deterministic locations, one sample); Catch: catch rate over --episodes seeded games.",
     )
-    ev.add_argument("checkpoint", help="a checkpoint file (model.pt or checkpoint.pt)")
+    ev.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file (model.pt or checkpoint.pt)")
+    ev.add_argument("--pretrained", default=None, metavar="ENV_ID", help="score the shipped model for ENV_ID")
     ev.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
     ev.add_argument("--episodes", type=int, default=None, help="episodes (default: whole split; Catch 1,000)")
     ev.add_argument("--num-envs", type=int, default=500, help="episodes in parallel (500)")

@@ -93,3 +93,14 @@ def test_malformed_sweep_files_get_clear_errors(tmp_path, text, message):
 def test_committed_sweep_config_is_valid():
     config = load_sweep("benchmarks/configs/sweep_small.yaml")
     assert config.algos == ["ram", "ppo", "recurrent-ppo", "a2c"] and len(config.seeds) == 3
+
+
+def test_run_keys_follow_the_resolved_defaults(monkeypatch):
+    from agents import bench
+    from agents.baselines import sb3_agents
+
+    spec = bench.RunSpec("ppo", "RAM-MNIST-v0", 0, 1000, None, 10, {}, {})
+    before = spec.key
+    real = sb3_agents.hyperparameters
+    monkeypatch.setattr(sb3_agents, "hyperparameters", lambda *a, **k: {**real(*a, **k), "n_steps": 7})
+    assert spec.key != before  # an edited hyperparams/ppo.yml re-runs the run instead of reusing it

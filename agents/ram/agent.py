@@ -510,8 +510,12 @@ class RAM:
         return glimpse, location, single
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
-        """Write weights, optimizer, config and progress to ``path`` (atomically)."""
+    def save(self, path: str | os.PathLike, extra: dict[str, Any] | None = None, weights_only: bool = False) -> Path:
+        """Write weights, optimizer, config, progress and RNG states to ``path`` (atomically).
+
+        ``weights_only=True`` leaves out the optimizer and RNG states (a smaller file for
+        sharing: it predicts and evaluates identically, but cannot resume exactly).
+        """
         payload = {
             "algo": self.algo,
             "env_id": self.env_id,
@@ -533,7 +537,16 @@ class RAM:
             "extra": plain(extra or {}, "extra"),
             "rng": self._rng_state(),
         }
+        if weights_only:
+            del payload["optimizer"], payload["rng"]
         return save_checkpoint(path, payload)
+
+    @classmethod
+    def load_pretrained(cls, env_id: str) -> RAM:
+        """The checkpoint shipped with ram-gym for ``env_id`` (see ``agents.pretrained.available()``)."""
+        from agents.pretrained import pretrained_path
+
+        return cls.load(pretrained_path(env_id), env_id=env_id)
 
     @classmethod
     def load(cls, path: str | os.PathLike, env_id: str | None = None, device: str = "cpu") -> RAM:
