@@ -105,20 +105,15 @@ def resolved_settings(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[s
 
 def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:
     """Read and check a sweep YAML file (``overrides`` replace top-level keys)."""
-    import yaml
-
     from agents.registry import ALGOS
+    from agents.yamlfile import YamlFileError, load_mapping
     from ram_env.registration import ENV_IDS
 
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise SweepConfigError(f"sweep file not found: {path}") from None
-    except yaml.YAMLError as err:
-        raise SweepConfigError(f"{path} is not valid YAML: {err}") from None
-    if not isinstance(raw, dict):
-        raise SweepConfigError(f"{path} must hold a mapping with keys {sorted(_KEYS)}")
+        raw = load_mapping(path)
+    except YamlFileError as err:
+        raise SweepConfigError(str(err)) from None
     raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
@@ -327,6 +322,7 @@ def _plots(results: list[dict[str, Any]], out: Path) -> None:
                 path = out / "runs" / r["run"] / "curve.csv"
                 if r["env_id"] == env_id and r["algo"] == algo and r["status"] == "ok" and path.exists():
                     data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
+                    data = data[np.isfinite(data[:, 1])] if data.size else data  # no finished episode yet
                     if data.size:
                         curves.append(data)
             if not curves:

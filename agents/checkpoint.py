@@ -18,7 +18,16 @@ from typing import Any
 
 import torch
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "CheckpointError", "save_checkpoint", "load_checkpoint", "versions", "plain"]
+__all__ = [
+    "restore_weights",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "versions",
+    "plain",
+]
 
 FORMAT = "ram-gym-checkpoint"
 FORMAT_VERSION = 1
@@ -124,3 +133,21 @@ def load_checkpoint(path: str | os.PathLike, algo: str | None = None, env_id: st
     if env_id is not None and data["env_id"] != env_id:
         raise CheckpointError(f"{path} was trained on {data['env_id']!r}, not {env_id!r}")
     return data
+
+
+def restore_weights(
+    data: dict[str, Any],
+    path: str | os.PathLike,
+    module: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> None:
+    """Load ``data["model"]`` (and ``data["optimizer"]`` when present) into ``module``/``optimizer``.
+
+    Raises ``CheckpointError`` when the weights do not fit the model the config describes.
+    """
+    try:
+        module.load_state_dict(data["model"])
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: weights do not fit the model its config describes: {err}") from err
+    if optimizer is not None and "optimizer" in data:
+        optimizer.load_state_dict(data["optimizer"])

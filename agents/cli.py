@@ -39,22 +39,14 @@ def _parse_value(text: str) -> Any:
 
 def _hparams(args: argparse.Namespace) -> dict[str, Any]:
     """Hyper-parameters from ``--config FILE.yaml`` then ``--set key=value`` (later wins)."""
-    import yaml
+    from agents.yamlfile import YamlFileError, load_mapping
 
     params: dict[str, Any] = {}
     if args.config:
-        path = Path(args.config)
         try:
-            loaded = yaml.safe_load(path.read_text())
-        except FileNotFoundError:
-            raise SystemExit(f"ram train: config file not found: {path}") from None
-        except yaml.YAMLError as err:
-            raise SystemExit(f"ram train: {path} is not valid YAML: {err}") from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise SystemExit(f"ram train: {path} must hold a mapping of hyper-parameters, got {type(loaded).__name__}")
-        params.update(loaded)
+            params.update(load_mapping(args.config))
+        except YamlFileError as err:
+            raise SystemExit(f"ram train: --config: {err}") from None
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep or not key:

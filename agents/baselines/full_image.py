@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 import ram_env  # noqa: F401
-from agents.checkpoint import CheckpointError, load_checkpoint, plain, save_checkpoint
+from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.evaluation import EvalResult
 from ram_env.datasets import DigitCanvases
 
@@ -194,12 +194,7 @@ class FullImageClassifier:
         if data["algo"] not in FULL_IMAGE_ALGOS:
             raise CheckpointError(f"{path} holds a {data['algo']!r} model, not a full-image baseline")
         agent = cls(data["algo"], data["env_id"], seed=data.get("seed"), **data["config"])
-        try:
-            agent.network.load_state_dict(data["model"])
-        except RuntimeError as err:
-            raise CheckpointError(f"{path}: weights do not fit the network its config describes: {err}") from err
-        if "optimizer" in data:
-            agent.optimizer.load_state_dict(data["optimizer"])
+        restore_weights(data, path, agent.network, agent.optimizer)
         progress = data.get("progress", {})
         agent.num_timesteps = int(progress.get("num_timesteps", 0))
         agent.num_updates = int(progress.get("num_updates", 0))

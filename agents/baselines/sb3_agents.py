@@ -26,7 +26,7 @@ import yaml
 
 from agents.baselines.extractors import GlimpseExtractor, SmallScreenCNN
 from agents.baselines.vec_env import GlimpseVecEnv
-from agents.checkpoint import CheckpointError, load_checkpoint, plain, save_checkpoint
+from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 
 __all__ = ["SB3Agent", "SB3_ALGOS", "hyperparameters"]
 
@@ -214,10 +214,7 @@ class SB3Agent:
         config = data["config"]
         hparams = dict(config.get("hparams", {}))
         agent = cls(data["algo"], data["env_id"], seed=data.get("seed"), env_kwargs=config.get("env_kwargs"), **hparams)
-        try:
-            agent.model.policy.load_state_dict(data["model"])
-        except RuntimeError as err:
-            raise CheckpointError(f"{path}: weights do not fit the policy its config describes: {err}") from err
+        restore_weights(data, path, agent.model.policy)
         agent.model.num_timesteps = int(data.get("progress", {}).get("num_timesteps", 0))
         return agent
 

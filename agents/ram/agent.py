@@ -30,7 +30,7 @@ import torch
 from torch.distributions import Categorical
 
 import ram_env  # noqa: F401  (registers the environments)
-from agents.checkpoint import CheckpointError, load_checkpoint, plain, save_checkpoint
+from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.ram.model import RecurrentAttentionModel
 
 __all__ = ["RAM", "RAMConfig", "hybrid_loss", "Rollout"]
@@ -557,12 +557,7 @@ class RAM:
             agent = cls(data["env_id"], seed=data.get("seed"), device=device, **config)
         except ValueError as err:
             raise CheckpointError(f"{path}: its config no longer makes an agent: {err}") from err
-        try:
-            agent.policy.load_state_dict(data["model"])
-        except RuntimeError as err:
-            raise CheckpointError(f"{path}: weights do not fit the model its config describes: {err}") from err
-        if "optimizer" in data:
-            agent.optimizer.load_state_dict(data["optimizer"])
+        restore_weights(data, path, agent.policy, agent.optimizer)
         progress = data.get("progress", {})
         agent.num_timesteps = int(progress.get("num_timesteps", 0))
         agent.num_updates = int(progress.get("num_updates", 0))
