@@ -477,9 +477,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: module -> the extra that installs it
+EXTRAS = {
+    "torch": "agents",
+    "tqdm": "agents",
+    "yaml": "agents",
+    "stable_baselines3": "baselines",
+    "sb3_contrib": "baselines",
+    "matplotlib": "viz",
+    "PIL": "viz",
+    "tensorboard": "viz",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ModuleNotFoundError as err:
+        extra = EXTRAS.get((err.name or "").split(".")[0])
+        if extra is None:
+            raise
+        raise SystemExit(
+            f"ram {args.command}: needs {err.name!r}, which is not installed: "
+            f"pip install 'ram-gym[{extra}]' (or 'ram-gym[all]')"
+        ) from None
 
 
 if __name__ == "__main__":

@@ -133,3 +133,12 @@ def test_bad_cli_input(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(SystemExit, match="corrupt"):
         cli.main(["eval", str(tmp_path / "junk.pt")])
+
+
+def test_missing_optional_dependency_names_the_extra(monkeypatch):
+    def no_matplotlib(args):
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    monkeypatch.setattr(cli, "cmd_plot", no_matplotlib)
+    with pytest.raises(SystemExit, match=r"pip install 'ram-gym\[viz\]'"):
+        cli.main(["plot", "somewhere"])
