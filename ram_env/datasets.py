@@ -24,6 +24,7 @@ import os
 
 import numpy as np
 
+from ram_env.core import check_positive_int
 from ram_env.mnist import SPLITS, load_split
 
 __all__ = ["DigitCanvases", "DIGIT_SIZE"]
@@ -59,13 +60,9 @@ class DigitCanvases:
     ) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-        for name, value, low in (
-            ("canvas_size", canvas_size, DIGIT_SIZE),
-            ("n_distractors", n_distractors, 0),
-            ("distractor_size", distractor_size, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        check_positive_int("canvas_size", canvas_size, low=DIGIT_SIZE)
+        check_positive_int("n_distractors", n_distractors, low=0)
+        check_positive_int("distractor_size", distractor_size, low=1)
         if distractor_size > DIGIT_SIZE:
             raise ValueError(f"distractor_size must be <= {DIGIT_SIZE}, got {distractor_size}")
         self.split = split

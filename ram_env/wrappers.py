@@ -29,7 +29,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ram_env.core import InvalidAction
+from ram_env.core import InvalidAction, check_positive_int
 
 __all__ = [
     "ActionEncoding",
@@ -88,15 +88,20 @@ class ActionEncoding:
         return InvalidAction(f"{type(self).__name__}: action {actions!r} is not in {self.space}")
 
 
-class GridEncoding(ActionEncoding):
+class _FixationGrid(ActionEncoding):
+    """An encoding whose fixations are the ``grid x grid`` points of :func:`grid_locations`."""
+
+    def __init__(self, native: gym.Space, grid: int) -> None:
+        super().__init__(native)
+        self.grid = check_positive_int("grid", grid)
+        self.locations = grid_locations(self.grid)
+
+
+class GridEncoding(_FixationGrid):
     """``MultiDiscrete([grid * grid, n_actions])``."""
 
     def __init__(self, native: gym.Space, grid: int = 5) -> None:
-        super().__init__(native)
-        if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 1:
-            raise ValueError(f"grid must be a positive integer, got {grid!r}")
-        self.grid = int(grid)
-        self.locations = grid_locations(self.grid)
+        super().__init__(native, grid)
         self.space = spaces.MultiDiscrete([self.grid * self.grid, self.n_actions])
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
@@ -106,15 +111,11 @@ class GridEncoding(ActionEncoding):
         return {"location": self.locations[a[:, 0]], self.key: a[:, 1].astype(np.int64)}
 
 
-class DiscreteEncoding(ActionEncoding):
+class DiscreteEncoding(_FixationGrid):
     """``Discrete(grid * grid * n_actions)``: action ``a`` = cell ``a // n_actions``, choice ``a % n_actions``."""
 
     def __init__(self, native: gym.Space, grid: int = 3) -> None:
-        super().__init__(native)
-        if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 1:
-            raise ValueError(f"grid must be a positive integer, got {grid!r}")
-        self.grid = int(grid)
-        self.locations = grid_locations(self.grid)
+        super().__init__(native, grid)
         self.space = spaces.Discrete(self.grid * self.grid * self.n_actions)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import yaml
+from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.baselines.extractors import GlimpseExtractor, SmallScreenCNN
 from agents.baselines.vec_env import GlimpseVecEnv
@@ -61,28 +62,23 @@ def hyperparameters(algo: str, env_id: str, overrides: dict[str, Any] | None = N
     return params
 
 
-class _MetricsCallback:
+class _MetricsCallback(BaseCallback):
     """Calls ``fn(metrics)`` after every SB3 rollout; ``fn`` returning ``False`` stops training."""
 
-    def __new__(cls, fn: Any):
-        from stable_baselines3.common.callbacks import BaseCallback
+    def __init__(self, fn: Any) -> None:
+        super().__init__()
+        self.fn = fn
+        self.stop = False
 
-        class MetricsCallback(BaseCallback):
-            def __init__(self) -> None:
-                super().__init__()
-                self.stop = False
+    def _on_step(self) -> bool:
+        return not self.stop
 
-            def _on_step(self) -> bool:
-                return not self.stop
-
-            def _on_rollout_end(self) -> None:
-                if fn is None:
-                    return
-                episodes = self.model.ep_info_buffer
-                reward = float(np.mean([e["r"] for e in episodes])) if episodes else float("nan")
-                self.stop = fn({"env_steps": self.model.num_timesteps, "reward": reward}) is False
-
-        return MetricsCallback()
+    def _on_rollout_end(self) -> None:
+        if self.fn is None:
+            return
+        episodes = self.model.ep_info_buffer
+        reward = float(np.mean([e["r"] for e in episodes])) if episodes else float("nan")
+        self.stop = self.fn({"env_steps": self.model.num_timesteps, "reward": reward}) is False
 
 
 class SB3Agent:

@@ -32,6 +32,7 @@ from torch.distributions import Categorical
 import ram_env  # noqa: F401  (registers the environments)
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.ram.model import RecurrentAttentionModel
+from ram_env.wrappers import glimpse_action_parts
 
 __all__ = ["RAM", "RAMConfig", "hybrid_loss", "Rollout"]
 
@@ -236,14 +237,10 @@ class RAM:
                 f"{self.env_id}: RAM needs Dict(glimpse, location) observations, got {obs} "
                 "(for Catch use the default obs_mode='glimpse')"
             )
-        discrete = (
-            [k for k, s in act.spaces.items() if isinstance(s, gym.spaces.Discrete)]
-            if isinstance(act, gym.spaces.Dict)
-            else []
-        )
-        if not isinstance(act, gym.spaces.Dict) or "location" not in act.spaces or len(discrete) != 1:
-            raise ValueError(f"{self.env_id}: RAM needs Dict(location, <one Discrete>) actions, got {act}")
-        return discrete[0]
+        try:
+            return glimpse_action_parts(act)[0]
+        except ValueError as err:
+            raise ValueError(f"{self.env_id}: RAM needs Dict(location, <one Discrete>) actions: {err}") from err
 
     def _check_config(self) -> None:
         cfg = self.config
