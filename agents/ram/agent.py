@@ -85,6 +85,14 @@ class RAMConfig:
     """1: the paper's advantage ``R_t - b_t``; < 1: generalised advantage estimation with b_t as value."""
     baseline_grad_to_core: bool = False
     """Let the baseline's regression train the core and glimpse networks (actor-critic style)."""
+    update_epochs: int = 1
+    """Gradient steps per batch of episodes.  1: the paper's REINFORCE (one step on fresh
+    episodes).  > 1: PPO-style - each epoch re-evaluates the stored episodes under the
+    current weights and the policy gradient uses the clipped probability ratio."""
+    clip_range: float = 0.2
+    """PPO's clip of the ratio ``pi_new / pi_old`` (used when ``update_epochs > 1``)."""
+    minibatches: int = 1
+    """Minibatches of episodes per epoch (used when ``update_epochs > 1``)."""
     supervised: bool | None = None
     """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -104,7 +112,50 @@ class Rollout:
     location_used: torch.Tensor  #: (T, B) 1 where the sampled location was glimpsed (not the last step)
     final_logits: torch.Tensor  #: (B, n_actions) at each episode's last step
     labels: torch.Tensor | None  #: (B,) true labels (classification)
-    locations: torch.Tensor  #: (T, B, 2) sampled fixations, for statistics
+    locations: torch.Tensor  #: (T, B, 2) sampled fixations
+    glimpses: torch.Tensor | None = None  #: (T, B, k, g, g) observed glimpses (kept for re-evaluation)
+    observed_locations: torch.Tensor | None = None  #: (T, B, 2) where those glimpses were taken
+    actions: torch.Tensor | None = None  #: (T, B) discrete actions taken
+
+    def episodes(self, index: torch.Tensor) -> Rollout:
+        """The episodes ``index`` ``(b,)`` of this batch (every field sliced)."""
+        fields = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                fields[f.name] = None
+            elif f.name in ("final_logits", "labels"):
+                fields[f.name] = value[index]
+            else:
+                fields[f.name] = value[:, index]
+        return Rollout(**fields)
+
+
+def advantages(rollout: Rollout, gamma: float = 1.0, gae_lambda: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(advantage, returns)``, both ``(T, B)``, from the rollout's rewards and baselines.
+
+    With ``gamma = gae_lambda = 1`` the advantage is the paper's ``R_t - b_t``, ``R_t``
+    the rewards still to come.  Otherwise it is the generalised advantage estimate
+    ``sum_k (gamma lambda)^k delta_{t+k}``, ``delta_t = r_t + gamma b_{t+1} - b_t``.
+    ``returns = advantage + b_t`` is what the baseline regresses on.
+    """
+    batch = rollout.alive.shape[1]
+    baseline = rollout.baseline.detach()
+    reward = rollout.reward * rollout.alive
+    advantage = torch.zeros_like(reward)
+    running = torch.zeros(batch)
+    for t in range(reward.shape[0] - 1, -1, -1):  # backwards over the (short) episode
+        following = rollout.alive[t + 1] if t + 1 < reward.shape[0] else torch.zeros(batch)
+        next_value = baseline[t + 1] * following if t + 1 < reward.shape[0] else torch.zeros(batch)
+        delta = reward[t] + gamma * next_value - baseline[t]
+        running = (delta + gamma * gae_lambda * following * running) * rollout.alive[t]
+        advantage[t] = running
+    return advantage, advantage + baseline
+
+
+def _normalized(advantage: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
+    live = alive > 0
+    return (advantage - advantage[live].mean()) / (advantage[live].std() + 1e-8)
 
 
 def hybrid_loss(
@@ -125,20 +176,9 @@ def hybrid_loss(
     b_{t+1} - b_t``, and the baseline regresses on ``advantage + b_t`` (the lambda-return).
     """
     batch = rollout.alive.shape[1]
-    baseline = rollout.baseline.detach()
-    reward = rollout.reward * rollout.alive
-    advantage = torch.zeros_like(reward)
-    running = torch.zeros(batch)
-    for t in range(reward.shape[0] - 1, -1, -1):  # backwards over the (short) episode
-        following = rollout.alive[t + 1] if t + 1 < reward.shape[0] else torch.zeros(batch)
-        next_value = baseline[t + 1] * following if t + 1 < reward.shape[0] else torch.zeros(batch)
-        delta = reward[t] + gamma * next_value - baseline[t]
-        running = (delta + gamma * gae_lambda * following * running) * rollout.alive[t]
-        advantage[t] = running
-    returns = advantage + baseline  # with gamma = lambda = 1: the rewards still to come
+    advantage, returns = advantages(rollout, gamma, gae_lambda)
     if normalize_advantage:
-        live = rollout.alive > 0
-        advantage = (advantage - advantage[live].mean()) / (advantage[live].std() + 1e-8)
+        advantage = _normalized(advantage, rollout.alive)
     location_pg = -(rollout.location_log_prob * advantage * rollout.location_used).sum() / batch
     action_pg = -(rollout.action_log_prob * advantage * rollout.alive).sum() / batch
     entropy = (rollout.entropy * rollout.alive).sum() / rollout.alive.sum()
@@ -161,6 +201,54 @@ def hybrid_loss(
         "baseline_mse": baseline_mse.item(),
         "entropy": entropy.item(),
     }
+    return loss, terms
+
+
+def clipped_loss(
+    new: Rollout,
+    old: Rollout,
+    advantage: torch.Tensor,
+    returns: torch.Tensor,
+    supervised: bool,
+    clip_range: float = 0.2,
+    reinforce_weight: float = 1.0,
+    baseline_weight: float = 1.0,
+    entropy_coef: float = 0.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The hybrid loss with PPO's clipped policy term, for re-evaluated episodes.
+
+    ``new`` is ``old``'s episodes re-played under the current weights (same glimpses,
+    fixations and actions); ``advantage`` and ``returns`` ``(T, B)`` come from ``old``.
+    A step's action is the pair (fixation, discrete action), so its probability ratio
+    is ``exp(new log pi - old log pi)`` over both; the policy term is
+    ``-sum_t min(ratio_t A_t, clip(ratio_t, 1 - c, 1 + c) A_t)`` per episode.
+    """
+    batch = old.alive.shape[1]
+    log_ratio = (new.location_log_prob - old.location_log_prob) * old.location_used + (
+        new.action_log_prob - old.action_log_prob
+    ) * old.alive
+    ratio = log_ratio.exp()
+    surrogate = torch.min(ratio * advantage, ratio.clamp(1 - clip_range, 1 + clip_range) * advantage)
+    policy_pg = -(surrogate * old.alive).sum() / batch
+    steps = old.alive.sum()
+    entropy = (new.entropy * old.alive).sum() / steps
+    baseline_mse = ((new.baseline - returns) ** 2 * old.alive).sum() / steps
+    if supervised:
+        cross_entropy = torch.nn.functional.cross_entropy(new.final_logits, old.labels)
+    else:
+        cross_entropy = torch.zeros(())
+    loss = cross_entropy + reinforce_weight * policy_pg + baseline_weight * baseline_mse - entropy_coef * entropy
+    with torch.no_grad():
+        clipped = ((ratio - 1).abs() > clip_range).float()
+        terms = {
+            "loss": loss.item(),
+            "cross_entropy": cross_entropy.item(),
+            "policy_pg": policy_pg.item(),
+            "baseline_mse": baseline_mse.item(),
+            "entropy": entropy.item(),
+            "clip_fraction": ((clipped * old.alive).sum() / steps).item(),
+            "approx_kl": ((((ratio - 1) - log_ratio) * old.alive).sum() / steps).item(),
+        }
     return loss, terms
 
 
@@ -254,6 +342,9 @@ class RAM:
             (0 <= cfg.min_lr_fraction <= 1, "min_lr_fraction must be in [0, 1]"),
             (cfg.max_grad_norm >= 0, "max_grad_norm must be >= 0"),
             (0 <= cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1, "gamma and gae_lambda must be in [0, 1]"),
+            (cfg.update_epochs >= 1, "update_epochs must be >= 1"),
+            (cfg.clip_range > 0, "clip_range must be > 0"),
+            (1 <= cfg.minibatches <= cfg.num_envs, "minibatches must be in [1, num_envs]"),
             (not (cfg.supervised and self.action_key != "label"), "supervised=True needs an env with a label action"),
         ]
         for ok, message in checks:
@@ -266,8 +357,18 @@ class RAM:
             self._envs = gym.make_vec(self.env_id, num_envs=self.config.num_envs, **self.config.env_kwargs)
         return self._envs
 
-    def collect(self, envs: gym.vector.VectorEnv, seed: int | None = None, deterministic: bool = False) -> Rollout:
-        """Play one batch of complete episodes (one per env) and record what REINFORCE needs."""
+    def collect(
+        self,
+        envs: gym.vector.VectorEnv,
+        seed: int | None = None,
+        deterministic: bool = False,
+        keep_inputs: bool = False,
+    ) -> Rollout:
+        """Play one batch of complete episodes (one per env) and record what REINFORCE needs.
+
+        ``keep_inputs`` also keeps the glimpses, their locations and the actions, so the
+        episodes can be re-evaluated under new weights (:meth:`replay`).
+        """
         supervised = bool(self.config.supervised)
         obs, info = envs.reset(seed=seed)
         n = envs.num_envs
@@ -286,9 +387,13 @@ class RAM:
                 "locations",
             )
         }
+        inputs: dict[str, list[torch.Tensor]] = {"glimpses": [], "observed_locations": [], "actions": []}
         final_logits = torch.zeros(n, self.policy.n_actions)
         labels = torch.as_tensor(info["label"]) if supervised else None
         while True:
+            if keep_inputs:
+                inputs["glimpses"].append(torch.tensor(obs["glimpse"]))
+                inputs["observed_locations"].append(torch.tensor(obs["location"]))
             out = self.policy(
                 torch.as_tensor(obs["glimpse"]),
                 torch.as_tensor(obs["location"]),
@@ -297,6 +402,8 @@ class RAM:
                 sample_action=not supervised,
             )
             state = out.state
+            if keep_inputs:
+                inputs["actions"].append(out.action)
             action = {"location": out.location.numpy().astype(np.float32), self.action_key: out.action.numpy()}
             obs, reward, terminated, truncated, info = envs.step(action)
             done = torch.as_tensor(terminated | truncated)
@@ -320,7 +427,52 @@ class RAM:
             if not alive.any():
                 break
         stacked = {k: torch.stack(v) for k, v in rec.items()}
+        if keep_inputs:
+            stacked.update({k: torch.stack(v) for k, v in inputs.items()})
         return Rollout(final_logits=final_logits, labels=labels, **stacked)
+
+    def replay(self, rollout: Rollout) -> Rollout:
+        """Re-evaluate the stored episodes of ``rollout`` under the current weights.
+
+        The same glimpses, fixations and actions are fed through the model step by step;
+        the log-probabilities, entropies, baselines and final logits are recomputed (with
+        gradients).  Needs a rollout collected with ``keep_inputs=True``.
+        """
+        if rollout.glimpses is None or rollout.observed_locations is None or rollout.actions is None:
+            raise ValueError("replay needs a rollout collected with keep_inputs=True")
+        supervised = bool(self.config.supervised)
+        steps, n = rollout.alive.shape
+        state = self.policy.initial_state(n)
+        rec: dict[str, list[torch.Tensor]] = {
+            "location_log_prob": [],
+            "action_log_prob": [],
+            "entropy": [],
+            "baseline": [],
+        }
+        final_logits = torch.zeros(n, self.policy.n_actions)
+        for t in range(steps):
+            out = self.policy(
+                rollout.glimpses[t],
+                rollout.observed_locations[t],
+                state,
+                fixation=rollout.locations[t],
+                action=rollout.actions[t],
+            )
+            state = out.state
+            rec["location_log_prob"].append(out.location_log_prob)
+            if supervised:
+                rec["action_log_prob"].append(torch.zeros(n))
+                rec["entropy"].append(torch.zeros(n))
+            else:
+                dist = Categorical(logits=out.action_logits)
+                rec["action_log_prob"].append(dist.log_prob(rollout.actions[t]))
+                rec["entropy"].append(dist.entropy())
+            rec["baseline"].append(out.baseline)
+            following = rollout.alive[t + 1] if t + 1 < steps else torch.zeros(n)
+            final = (rollout.alive[t] > 0) & (following == 0)
+            final_logits = torch.where(final[:, None], out.action_logits, final_logits)
+        stacked = {k: torch.stack(v) for k, v in rec.items()}
+        return dataclasses.replace(rollout, final_logits=final_logits, **stacked)
 
     def _learning_rate(self) -> float:
         cfg = self.config
@@ -340,6 +492,8 @@ class RAM:
         lr = self._learning_rate()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+        if cfg.update_epochs > 1:
+            return self._clipped_train_step(envs, seed, lr)
         rollout = self.collect(envs, seed=seed)
         loss, terms = hybrid_loss(
             rollout,
@@ -357,6 +511,47 @@ class RAM:
             self.policy.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
         )
         self.optimizer.step()
+        return self._metrics(rollout, lr, float(grad_norm), terms)
+
+    def _clipped_train_step(self, envs: gym.vector.VectorEnv, seed: int | None, lr: float) -> dict[str, float]:
+        """``update_epochs`` PPO-style passes over one batch of episodes."""
+        cfg = self.config
+        with torch.no_grad():
+            rollout = self.collect(envs, seed=seed, keep_inputs=True)
+            advantage, returns = advantages(rollout, cfg.gamma, cfg.gae_lambda)
+            if cfg.normalize_advantage:
+                advantage = _normalized(advantage, rollout.alive)
+        n = rollout.alive.shape[1]
+        grad_norms = []
+        for _ in range(cfg.update_epochs):
+            for index in torch.randperm(n).chunk(cfg.minibatches):
+                old = rollout.episodes(index)
+                loss, terms = clipped_loss(
+                    self.replay(old),
+                    old,
+                    advantage[:, index],
+                    returns[:, index],
+                    bool(cfg.supervised),
+                    cfg.clip_range,
+                    cfg.reinforce_weight,
+                    cfg.baseline_weight,
+                    cfg.entropy_coef,
+                )
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norms.append(
+                    float(
+                        torch.nn.utils.clip_grad_norm_(
+                            self.policy.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
+                        )
+                    )
+                )
+                self.optimizer.step()
+        return self._metrics(rollout, lr, float(np.mean(grad_norms)), terms)
+
+    def _metrics(self, rollout: Rollout, lr: float, grad_norm: float, terms: dict[str, float]) -> dict[str, float]:
+        """Count the batch's steps and episodes; the update's metrics."""
+        cfg = self.config
         steps = int(rollout.alive.sum().item())
         episodes = rollout.alive.shape[1]
         self.num_timesteps += steps
@@ -369,7 +564,7 @@ class RAM:
             "episodes": self.num_episodes,
             "reward": reward.mean().item(),
             "learning_rate": lr,
-            "grad_norm": float(grad_norm),
+            "grad_norm": grad_norm,
             "location_std": cfg.location_std,
             "location_abs_mean": rollout.locations.abs().mean().item(),
             "episode_length": steps / episodes,

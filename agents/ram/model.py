@@ -217,6 +217,8 @@ class RecurrentAttentionModel(nn.Module):
         state: tuple[Tensor, ...],
         deterministic: bool = False,
         sample_action: bool = True,
+        fixation: Tensor | None = None,
+        action: Tensor | None = None,
     ) -> StepOutput:
         """One glimpse in, the next fixation and an action out.
 
@@ -227,19 +229,18 @@ class RecurrentAttentionModel(nn.Module):
             sample_action: sample the discrete action from its softmax (pure RL);
                 ``False`` takes the argmax (classification, where the label is
                 trained by cross-entropy).
+            fixation, action: ``(B, 2)`` and ``(B,)`` taken earlier: score these instead
+                of choosing (re-evaluating stored episodes, as PPO's extra epochs do).
         """
         g = self.glimpse_network(glimpse, location)
         h, state = self.core_network(g, state)
         mean = self.location_network(h)
         policy = Normal(mean, self.location_std)
-        if deterministic:
-            fixation = mean.detach()
-        else:
-            fixation = policy.sample()  # no reparameterisation: REINFORCE only
+        if fixation is None:
+            # no reparameterisation: REINFORCE only
+            fixation = mean.detach() if deterministic else policy.sample()
         log_prob = policy.log_prob(fixation).sum(-1)
         logits = self.action_network(h)
-        if deterministic or not sample_action:
-            action = logits.argmax(-1)
-        else:
-            action = Categorical(logits=logits).sample()
+        if action is None:
+            action = logits.argmax(-1) if deterministic or not sample_action else Categorical(logits=logits).sample()
         return StepOutput(fixation, log_prob, mean, action, logits, self.baseline_network(h), state)
