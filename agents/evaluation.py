@@ -15,6 +15,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 import ram_env  # noqa: F401
 
@@ -64,6 +65,8 @@ def _run(
     obs, info = envs.reset(seed=seed)
     state = None
     start = np.ones(n, dtype=bool)
+    next_step = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP) == AutoresetMode.NEXT_STEP
+    resetting = np.zeros(n, dtype=bool)  # next-step autoreset: these envs' next step() only resets them
     rounds = np.zeros(n, dtype=np.int64)  # episodes finished per env
     results: dict[int, tuple[int, float]] = {}
     label_key = "label" in getattr(envs.single_action_space, "spaces", {})
@@ -77,7 +80,10 @@ def _run(
                 chosen = int(np.asarray(action["label"])[i]) if label_key else -1
                 results[key] = (chosen, float(reward[i]))
             rounds[i] += 1
-        start = done
+        # a new episode's first observation must meet a fresh recurrent state: with next-step
+        # autoreset it arrives one step() after `done` (that step ignores the action)
+        start = resetting if next_step else done
+        resetting = done & next_step
     return results
 
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -63,6 +64,19 @@ def test_learning_smoke_test_beats_chance(trained):
     agent, _ = trained
     result = evaluate(agent, n_episodes=2000)
     assert result.mean_reward > 0.30, result.summary()  # chance is 0.10
+
+
+def test_evaluation_gives_every_episode_a_fresh_recurrent_state(trained):
+    """With next-step autoreset, a vector env's later episodes must score exactly as if each
+    were the first of its own env (the recurrent state must not carry the previous
+    episode's last glimpse).  Centred first fixations make every episode deterministic."""
+    from agents.evaluation import _run
+
+    agent, _ = trained
+    center = {"initial_location": "center", "split": "test"}
+    reused = _run(agent, gym.make_vec("RAM-MNIST-v0", num_envs=7, **center), 60, 0, True, by_index=True)
+    fresh = _run(agent, gym.make_vec("RAM-MNIST-v0", num_envs=60, **center), 60, 0, True, by_index=True)
+    assert reused == fresh
 
 
 def test_location_network_learns_and_looking_matters(trained):

@@ -1,0 +1,72 @@
+"""Turn a finished training run into a shipped pretrained checkpoint.
+
+Scores ``RUN/model.pt`` the way the README's table does (the whole fixed test split,
+deterministic locations, one sample; Catch: 1,000 seeded games) and on the first 1,000
+test images (what ``tests/test_pretrained.py`` re-checks in CI), then writes a
+weights-only copy to ``agents/pretrained/<env id>.pt`` whose ``extra`` records those
+errors, the training command, its wall-clock time and env steps.
+
+    python benchmarks/ship_pretrained.py runs/ram-translated [--status "..."]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import shlex
+from pathlib import Path
+
+import torch
+
+from agents.evaluation import evaluate
+from agents.ram import RAM
+
+PRETRAINED = Path(__file__).resolve().parent.parent / "agents" / "pretrained"
+
+
+def training_summary(run: Path) -> tuple[str, int, int]:
+    """``(command, seconds, env steps)`` of the run in ``run`` (from config.json and progress.csv)."""
+    config = json.loads((run / "config.json").read_text())
+    argv = ["ram", *config["argv"][1:]]
+    seconds, previous, steps = 0.0, 0.0, 0
+    with open(run / "progress.csv") as f:
+        for row in csv.DictReader(f):
+            now = float(row["time"])
+            if now < previous:  # a --resume restarts the clock: add the earlier session's time
+                seconds += previous
+            previous, steps = now, int(float(row["env_steps"]))
+    if steps == 0:
+        raise SystemExit(f"{run}/progress.csv has no rows")
+    return shlex.join(argv), round(seconds + previous), steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="a finished `ram train` run directory")
+    parser.add_argument("--status", default="", help="a note stored with the checkpoint (e.g. 'interim')")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    agent = RAM.load(args.run / "model.pt")
+    full = evaluate(agent)
+    first = evaluate(agent, n_episodes=1000)
+    command, seconds, steps = training_summary(args.run)
+    extra = {
+        "test_error": full.error,
+        "test_error_first_1000": first.error,
+        "command": command,
+        "train_seconds": seconds,
+        "env_steps": steps,
+        "date": datetime.date.today().isoformat(),
+    }
+    if args.status:
+        extra["status"] = args.status
+    out = agent.save(PRETRAINED / f"{agent.env_id}.pt", extra=extra, weights_only=True)
+    print(full.summary())
+    print(first.summary())
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): {json.dumps(extra)}")
+
+
+if __name__ == "__main__":
+    main()
