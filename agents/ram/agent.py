@@ -252,6 +252,39 @@ def clipped_loss(
     return loss, terms
 
 
+def _typed(hparams: dict[str, Any]) -> dict[str, Any]:
+    """Check each hyper-parameter against its :class:`RAMConfig` default's type.
+
+    Numbers written as strings (PyYAML reads ``3e-4`` as a string) are converted;
+    anything else of the wrong type raises ``ValueError`` naming the field.
+    """
+    defaults = RAMConfig()
+    out = dict(hparams)
+    for name, value in hparams.items():
+        default = getattr(defaults, name)
+        if default is None or value is None and name in ("core", "supervised"):
+            continue
+        kind = type(default)
+        if kind is float and isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        ok = (
+            isinstance(value, bool)
+            if kind is bool
+            else isinstance(value, int) and not isinstance(value, bool)
+            if kind is int
+            else isinstance(value, (int, float)) and not isinstance(value, bool)
+            if kind is float
+            else isinstance(value, kind)
+        )
+        if not ok:
+            raise ValueError(f"RAM hyper-parameter {name} must be of type {kind.__name__}, got {value!r}")
+        out[name] = float(value) if kind is float else value
+    return out
+
+
 class RAM:
     """The Recurrent Attention Model agent.
 
@@ -274,7 +307,7 @@ class RAM:
         unknown = sorted(set(hparams) - known)
         if unknown:
             raise ValueError(f"unknown RAM hyper-parameter(s) {unknown}; known: {sorted(known)}")
-        self.config = RAMConfig(**hparams)
+        self.config = RAMConfig(**_typed(hparams))
         self.env_id = env_id
         self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % 2**31)
         self.device = torch.device(device)
