@@ -15,6 +15,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 from gymnasium.vector import AutoresetMode
 
 import ram_env  # noqa: F401
@@ -135,18 +136,22 @@ def evaluate(
         n_episodes = 1000 if n_episodes is None else n_episodes
     started = time.perf_counter()
     envs = gym.make_vec(env_id, num_envs=min(num_envs, n_episodes), **kwargs)
-    if mc_samples == 1:
-        results = _run(agent, envs, n_episodes, seed, deterministic, by_index=classification)
-        mean_reward = float(np.mean([r for _, r in results.values()]))
-    else:
-        labels = envs.unwrapped.task.dataset.labels[:n_episodes]
-        votes = np.zeros((n_episodes, 10), dtype=np.int64)
-        for k in range(mc_samples):
-            results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)
-            chosen = np.array([results[i][0] for i in range(n_episodes)])
-            votes[np.arange(n_episodes), chosen] += 1
-        mean_reward = float(np.mean(votes.argmax(1) == labels))
-        deterministic = False
+    # the agent samples with torch's global generator: seed a private copy of it, so a
+    # stochastic evaluation is reproducible and the caller's generator is left untouched
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        if mc_samples == 1:
+            results = _run(agent, envs, n_episodes, seed, deterministic, by_index=classification)
+            mean_reward = float(np.mean([r for _, r in results.values()]))
+        else:
+            labels = envs.unwrapped.task.dataset.labels[:n_episodes]
+            votes = np.zeros((n_episodes, 10), dtype=np.int64)
+            for k in range(mc_samples):
+                results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)
+                chosen = np.array([results[i][0] for i in range(n_episodes)])
+                votes[np.arange(n_episodes), chosen] += 1
+            mean_reward = float(np.mean(votes.argmax(1) == labels))
+            deterministic = False
     envs.close()
     return EvalResult(
         env_id,

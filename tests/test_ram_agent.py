@@ -130,7 +130,7 @@ def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_i
     clipped.backward()
     for g, w in zip((p.grad for p in agent.policy.parameters()), want, strict=True):
         torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-6)
-    assert terms["clip_fraction"] == 0.0
+    assert terms["location_clip_fraction"] == terms["action_clip_fraction"] == 0.0
 
 
 def test_clipped_updates_learn_and_resume_exactly(tmp_path):

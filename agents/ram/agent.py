@@ -215,21 +215,29 @@ def clipped_loss(
     baseline_weight: float = 1.0,
     entropy_coef: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The hybrid loss with PPO's clipped policy term, for re-evaluated episodes.
+    """The hybrid loss with PPO's clipped policy terms, for re-evaluated episodes.
 
     ``new`` is ``old``'s episodes re-played under the current weights (same glimpses,
     fixations and actions); ``advantage`` and ``returns`` ``(T, B)`` come from ``old``.
-    A step's action is the pair (fixation, discrete action), so its probability ratio
-    is ``exp(new log pi - old log pi)`` over both; the policy term is
-    ``-sum_t min(ratio_t A_t, clip(ratio_t, 1 - c, 1 + c) A_t)`` per episode.
+    The policy factorises into the fixation (Gaussian) and the discrete action, and each
+    factor gets its own clipped term ``-sum_t min(r_t A_t, clip(r_t, 1 - c, 1 + c) A_t)``,
+    ``r_t = pi_new / pi_old`` of that factor: a narrow location Gaussian's ratio moves
+    fast, and a joint ratio would clip the discrete action's gradient along with it.
     """
     batch = old.alive.shape[1]
-    log_ratio = (new.location_log_prob - old.location_log_prob) * old.location_used + (
-        new.action_log_prob - old.action_log_prob
-    ) * old.alive
-    ratio = log_ratio.exp()
-    surrogate = torch.min(ratio * advantage, ratio.clamp(1 - clip_range, 1 + clip_range) * advantage)
-    policy_pg = -(surrogate * old.alive).sum() / batch
+    terms_pg = []
+    ratios = []
+    for new_lp, old_lp, mask in (
+        (new.location_log_prob, old.location_log_prob, old.location_used),
+        (new.action_log_prob, old.action_log_prob, old.alive),
+    ):
+        log_ratio = (new_lp - old_lp) * mask
+        ratio = log_ratio.exp()
+        surrogate = torch.min(ratio * advantage, ratio.clamp(1 - clip_range, 1 + clip_range) * advantage)
+        terms_pg.append(-(surrogate * mask).sum() / batch)
+        ratios.append((ratio, log_ratio, mask))
+    location_pg, action_pg = terms_pg
+    policy_pg = location_pg + action_pg
     steps = old.alive.sum()
     entropy = (new.entropy * old.alive).sum() / steps
     baseline_mse = ((new.baseline - returns) ** 2 * old.alive).sum() / steps
@@ -238,17 +246,19 @@ def clipped_loss(
     else:
         cross_entropy = torch.zeros(())
     loss = cross_entropy + reinforce_weight * policy_pg + baseline_weight * baseline_mse - entropy_coef * entropy
+    terms = {
+        "loss": loss.item(),
+        "cross_entropy": cross_entropy.item(),
+        "location_pg": location_pg.item(),
+        "action_pg": action_pg.item(),
+        "baseline_mse": baseline_mse.item(),
+        "entropy": entropy.item(),
+    }
     with torch.no_grad():
-        clipped = ((ratio - 1).abs() > clip_range).float()
-        terms = {
-            "loss": loss.item(),
-            "cross_entropy": cross_entropy.item(),
-            "policy_pg": policy_pg.item(),
-            "baseline_mse": baseline_mse.item(),
-            "entropy": entropy.item(),
-            "clip_fraction": ((clipped * old.alive).sum() / steps).item(),
-            "approx_kl": ((((ratio - 1) - log_ratio) * old.alive).sum() / steps).item(),
-        }
+        for name, (ratio, log_ratio, mask) in zip(("location", "action"), ratios, strict=True):
+            clipped = ((ratio - 1).abs() > clip_range).float()
+            terms[f"{name}_clip_fraction"] = ((clipped * mask).sum() / mask.sum().clamp(min=1)).item()
+            terms[f"{name}_approx_kl"] = ((((ratio - 1) - log_ratio) * mask).sum() / mask.sum().clamp(min=1)).item()
     return loss, terms
 
 
