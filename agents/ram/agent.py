@@ -181,10 +181,29 @@ def hybrid_loss(
         advantage = _normalized(advantage, rollout.alive)
     location_pg = -(rollout.location_log_prob * advantage * rollout.location_used).sum() / batch
     action_pg = -(rollout.action_log_prob * advantage * rollout.alive).sum() / batch
-    entropy = (rollout.entropy * rollout.alive).sum() / rollout.alive.sum()
-    baseline_mse = ((rollout.baseline - returns) ** 2 * rollout.alive).sum() / rollout.alive.sum()
+    return _combined(
+        rollout, rollout, returns, supervised, location_pg, action_pg, reinforce_weight, baseline_weight, entropy_coef
+    )
+
+
+def _combined(
+    current: Rollout,
+    reference: Rollout,
+    returns: torch.Tensor,
+    supervised: bool,
+    location_pg: torch.Tensor,
+    action_pg: torch.Tensor,
+    reinforce_weight: float,
+    baseline_weight: float,
+    entropy_coef: float,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The hybrid loss from its policy terms: ``current``'s entropy, baseline and final logits
+    (with gradients) against ``reference``'s masks, ``returns`` and labels."""
+    steps = reference.alive.sum()
+    entropy = (current.entropy * reference.alive).sum() / steps
+    baseline_mse = ((current.baseline - returns) ** 2 * reference.alive).sum() / steps
     if supervised:
-        cross_entropy = torch.nn.functional.cross_entropy(rollout.final_logits, rollout.labels)
+        cross_entropy = torch.nn.functional.cross_entropy(current.final_logits, reference.labels)
     else:
         cross_entropy = torch.zeros(())
     loss = (
@@ -237,23 +256,9 @@ def clipped_loss(
         terms_pg.append(-(surrogate * mask).sum() / batch)
         ratios.append((ratio, log_ratio, mask))
     location_pg, action_pg = terms_pg
-    policy_pg = location_pg + action_pg
-    steps = old.alive.sum()
-    entropy = (new.entropy * old.alive).sum() / steps
-    baseline_mse = ((new.baseline - returns) ** 2 * old.alive).sum() / steps
-    if supervised:
-        cross_entropy = torch.nn.functional.cross_entropy(new.final_logits, old.labels)
-    else:
-        cross_entropy = torch.zeros(())
-    loss = cross_entropy + reinforce_weight * policy_pg + baseline_weight * baseline_mse - entropy_coef * entropy
-    terms = {
-        "loss": loss.item(),
-        "cross_entropy": cross_entropy.item(),
-        "location_pg": location_pg.item(),
-        "action_pg": action_pg.item(),
-        "baseline_mse": baseline_mse.item(),
-        "entropy": entropy.item(),
-    }
+    loss, terms = _combined(
+        new, old, returns, supervised, location_pg, action_pg, reinforce_weight, baseline_weight, entropy_coef
+    )
     with torch.no_grad():
         for name, (ratio, log_ratio, mask) in zip(("location", "action"), ratios, strict=True):
             clipped = ((ratio - 1).abs() > clip_range).float()
