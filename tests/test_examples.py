@@ -17,6 +17,19 @@ TINY_ARGS: dict[str, list[str]] = {
     "train_ram.py": ["--steps", "3072", "--eval-episodes", "100"],
     "train_baseline.py": ["--algo", "a2c", "--steps", "2048", "--eval-episodes", "50"],
     "draw_glimpses.py": ["--steps", "3072", "--n", "4", "--out-dir", "{tmp}/pictures"],
+    "benchmark.py": [
+        "--algos",
+        "ram",
+        "a2c",
+        "--seeds",
+        "0",
+        "--steps",
+        "2048",
+        "--eval-episodes",
+        "50",
+        "--out",
+        "{tmp}/b",
+    ],
 }
 
 
