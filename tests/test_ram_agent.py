@@ -238,6 +238,11 @@ def test_bad_arguments_and_observations():
         RAM("RAM-Catch-v0", env_kwargs={"obs_mode": "full"})
     with pytest.raises(ValueError, match="supervised=True"):
         RAM("RAM-Catch-v0", supervised=True)
+    with pytest.raises(ValueError, match="num_envs must be of type int"):
+        RAM("RAM-MNIST-v0", num_envs=4.5)
+    with pytest.raises(ValueError, match="normalize_advantage must be of type bool"):
+        RAM("RAM-MNIST-v0", normalize_advantage="yes")
+    assert RAM("RAM-MNIST-v0", learning_rate="3e-4").config.learning_rate == 3e-4  # YAML reads 3e-4 as a string
     agent = RAM("RAM-MNIST-v0", seed=0)
     with pytest.raises(ValueError, match="glimpse must be"):
         agent.predict({"glimpse": np.zeros((3, 12, 12)), "location": np.zeros(2)})
