@@ -31,7 +31,7 @@ from torch.distributions import Categorical
 
 import ram_env  # noqa: F401  (registers the environments)
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
-from agents.ram.model import RecurrentAttentionModel
+from agents.ram.model import RecurrentAttentionModel, StepOutput
 from ram_env.wrappers import glimpse_action_parts
 
 __all__ = ["RAM", "RAMConfig", "hybrid_loss", "Rollout"]
@@ -267,6 +267,16 @@ def clipped_loss(
     return loss, terms
 
 
+def _action_terms(out: StepOutput, supervised: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log pi(a_t), entropy)``, each ``(B,)``, of the step's discrete action; zeros when the
+    action is not a policy (classification: the label is trained by cross-entropy)."""
+    if supervised:
+        zeros = torch.zeros(out.action.shape[0])
+        return zeros, zeros
+    dist = Categorical(logits=out.action_logits)
+    return dist.log_prob(out.action), dist.entropy()
+
+
 def _typed(hparams: dict[str, Any]) -> dict[str, Any]:
     """Check each hyper-parameter against its :class:`RAMConfig` default's type.
 
@@ -277,7 +287,7 @@ def _typed(hparams: dict[str, Any]) -> dict[str, Any]:
     out = dict(hparams)
     for name, value in hparams.items():
         default = getattr(defaults, name)
-        if default is None or value is None and name in ("core", "supervised"):
+        if default is None:  # core, supervised: None means "by task", checked later
             continue
         kind = type(default)
         if kind is float and isinstance(value, str):
@@ -455,12 +465,7 @@ class RAM:
             action = {"location": out.location.numpy().astype(np.float32), self.action_key: out.action.numpy()}
             obs, reward, terminated, truncated, info = envs.step(action)
             done = torch.as_tensor(terminated | truncated)
-            if supervised:
-                action_log_prob = torch.zeros(n)
-                entropy = torch.zeros(n)
-            else:
-                dist = Categorical(logits=out.action_logits)
-                action_log_prob, entropy = dist.log_prob(out.action), dist.entropy()
+            action_log_prob, entropy = _action_terms(out, supervised)
             rec["location_log_prob"].append(out.location_log_prob)
             rec["action_log_prob"].append(action_log_prob)
             rec["entropy"].append(entropy)
@@ -507,14 +512,10 @@ class RAM:
                 action=rollout.actions[t],
             )
             state = out.state
+            action_log_prob, entropy = _action_terms(out, supervised)
             rec["location_log_prob"].append(out.location_log_prob)
-            if supervised:
-                rec["action_log_prob"].append(torch.zeros(n))
-                rec["entropy"].append(torch.zeros(n))
-            else:
-                dist = Categorical(logits=out.action_logits)
-                rec["action_log_prob"].append(dist.log_prob(rollout.actions[t]))
-                rec["entropy"].append(dist.entropy())
+            rec["action_log_prob"].append(action_log_prob)
+            rec["entropy"].append(entropy)
             rec["baseline"].append(out.baseline)
             following = rollout.alive[t + 1] if t + 1 < steps else torch.zeros(n)
             final = (rollout.alive[t] > 0) & (following == 0)
@@ -553,13 +554,16 @@ class RAM:
             cfg.gamma,
             cfg.gae_lambda,
         )
+        return self._metrics(rollout, lr, self._gradient_step(loss), terms)
+
+    def _gradient_step(self, loss: torch.Tensor) -> float:
+        """Back-propagate ``loss``, clip (``max_grad_norm > 0``), step; the gradient's norm."""
+        max_norm = self.config.max_grad_norm
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(
-            self.policy.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
-        )
+        norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), max_norm if max_norm > 0 else float("inf"))
         self.optimizer.step()
-        return self._metrics(rollout, lr, float(grad_norm), terms)
+        return float(norm)
 
     def _clipped_train_step(self, envs: gym.vector.VectorEnv, seed: int | None, lr: float) -> dict[str, float]:
         """``update_epochs`` PPO-style passes over one batch of episodes."""
@@ -585,16 +589,7 @@ class RAM:
                     cfg.baseline_weight,
                     cfg.entropy_coef,
                 )
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norms.append(
-                    float(
-                        torch.nn.utils.clip_grad_norm_(
-                            self.policy.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
-                        )
-                    )
-                )
-                self.optimizer.step()
+                grad_norms.append(self._gradient_step(loss))
         return self._metrics(rollout, lr, float(np.mean(grad_norms)), terms)
 
     def _metrics(self, rollout: Rollout, lr: float, grad_norm: float, terms: dict[str, float]) -> dict[str, float]:
