@@ -147,6 +147,12 @@ def test_clipped_updates_learn_and_resume_exactly(tmp_path):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     with pytest.raises(ValueError, match="minibatches"):
         RAM("RAM-MNIST-v0", num_envs=4, update_epochs=2, minibatches=5)
+    with pytest.raises(ValueError, match="update_epochs must be >= 1"):
+        RAM("RAM-MNIST-v0", update_epochs=0)
+    with pytest.raises(ValueError, match="clip_range must be > 0"):
+        RAM("RAM-MNIST-v0", update_epochs=2, clip_range=0.0)
+    with pytest.raises(ValueError, match="keep_inputs=True"):
+        agent.replay(agent.collect(gym.make_vec("RAM-MNIST-v0", num_envs=4), seed=0))
 
 
 def test_hybrid_loss_terms_match_their_definitions():

@@ -1,0 +1,63 @@
+"""Diagnostics behind the "Known gap: RAM on Catch" notes in benchmarks/RESULTS.md.
+
+Trains the RAM on RAM-Catch-v0 with the given hyper-parameters and prints, every 20
+updates, the mean training catch rate, the move policy's entropy and the mean |fixation|.
+``--noise`` replaces each episode's reward by a coin flip (p = 0.08, independent of the
+actions): a policy whose entropy still collapses is driven by optimisation noise.
+
+    python benchmarks/catch_diagnostics.py --updates 120 --noise \
+        --hparams '{"num_envs": 64, "location_mean": "linear", "location_std": 0.02, "update_epochs": 4,
+                    "minibatches": 4, "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
+                    "normalize_advantage": true, "entropy_coef": 0.5, "baseline_grad_to_core": true}' \
+        --env-kwargs '{"glimpse_size": 24, "n_scales": 1, "initial_location": "center"}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+
+from agents.ram import RAM
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hparams", default="{}", help="RAMConfig fields as JSON")
+    parser.add_argument("--env-kwargs", default="{}", help="RAM-Catch-v0 keywords as JSON")
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--noise", action="store_true", help="coin-flip rewards, independent of the actions")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    agent = RAM("RAM-Catch-v0", seed=0, env_kwargs=json.loads(args.env_kwargs), **json.loads(args.hparams))
+    if args.noise:
+        collect, coins = agent.collect, torch.Generator().manual_seed(0)
+
+        def noisy_collect(*a, **kw):
+            rollout = collect(*a, **kw)
+            rollout.reward = torch.zeros_like(rollout.reward)
+            rollout.reward[-1] = (torch.rand(rollout.reward.shape[1], generator=coins) < 0.08).float()
+            return rollout
+
+        agent.collect = noisy_collect
+    history: list[dict[str, float]] = []
+
+    def report(metrics: dict[str, float]) -> bool:
+        history.append(metrics)
+        if metrics["update"] % 20 == 0:
+            rate = np.mean([m["reward"] for m in history[-20:]])
+            print(
+                f"update {metrics['update']:5d}  env steps {metrics['env_steps']:9,d}  catch rate {rate:.3f}  "
+                f"move entropy {metrics['entropy']:.3f}  |l| {metrics['location_abs_mean']:.2f}",
+                flush=True,
+            )
+        return metrics["update"] < args.updates
+
+    agent.learn(10**12, callback=report)
+
+
+if __name__ == "__main__":
+    main()
