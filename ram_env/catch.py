@@ -124,7 +124,11 @@ class CatchTask(GlimpseTask):
             super()._look(ids, locations)
 
     def _info(self) -> dict[str, np.ndarray]:
-        return {}
+        last = self.screen_size - 1
+        state = np.stack(
+            [self.ball_row / last, self.ball_x / last, self.ball_vx / self.ball_speed, self.paddle / last], axis=1
+        )
+        return {"state": state.astype(np.float32)}
 
     def frame_image(self, i: int) -> np.ndarray:
         return self.screen[i]
@@ -192,6 +196,13 @@ class CatchEnv(GlimpseEnv):
     ## Rewards
     0.0 on every step but the last; on the last, 1.0 if the ball lands on the paddle
     (its column is one of the paddle's) and 0.0 if it misses.
+
+    ## Info
+    ``info["state"]`` (float32 ``(4,)``) is the game's true state after the step:
+    ``(ball row, ball column, ball column velocity / ball_speed, paddle's leftmost
+    column)``, positions divided by ``screen_size - 1``.  It is privileged: an agent that
+    *acts* on it is no longer solving the POMDP.  The RAM trainer's optional asymmetric
+    critic (``critic="state"``) reads it during training only, to score moves.
 
     ## Starting State
     Ball in the top row at a random column with a random angle; paddle at a uniformly

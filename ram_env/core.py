@@ -332,7 +332,7 @@ class GlimpseEnv(gym.Env):
         return obs[0].copy()
 
     def _single_info(self) -> dict[str, Any]:
-        return {k: v[0].item() for k, v in self.task.info().items()}
+        return {k: v[0].item() if v.ndim == 1 else v[0].copy() for k, v in self.task.info().items()}
 
 
 class GlimpseVectorEnv(VectorEnv):

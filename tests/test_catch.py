@@ -60,6 +60,23 @@ def test_episode_start_length_and_reward_only_at_the_end():
         assert steps == 23
 
 
+def test_info_state_is_the_true_game_state():
+    env = gym.make("RAM-Catch-v0", screen_size=12)
+    _, info = env.reset(seed=4)
+    task = env.unwrapped.task
+    for _ in range(11):
+        state = info["state"]
+        assert state.shape == (4,) and state.dtype == np.float32
+        want = [task.ball_row[0] / 11, task.ball_x[0] / 11, task.ball_vx[0], task.paddle[0] / 11]
+        np.testing.assert_allclose(state, want, rtol=1e-6)
+        _, _, terminated, _, info = env.step(act(RIGHT))
+    assert terminated and info["state"][0] == 1.0  # the ball is on the bottom row
+    vec = gym.make_vec("RAM-Catch-v0", num_envs=3, screen_size=12)
+    _, vinfo = vec.reset(seed=4)
+    assert vinfo["state"].shape == (3, 4)
+    np.testing.assert_allclose(vinfo["state"][0], env.reset(seed=4)[1]["state"])
+
+
 def test_ball_bounces_off_walls_and_moves_by_its_angle():
     env = ram_env.CatchEnv(obs_mode="full")
     env.reset(seed=0)

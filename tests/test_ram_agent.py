@@ -102,15 +102,17 @@ def test_policy_gradient_reaches_the_location_mean():
     assert grad is not None and grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("env_id", ["RAM-MNIST-v0", "RAM-Catch-v0"])
-def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_id):
+@pytest.mark.parametrize(
+    ("env_id", "critic"), [("RAM-MNIST-v0", "baseline"), ("RAM-Catch-v0", "baseline"), ("RAM-Catch-v0", "state")]
+)
+def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_id, critic):
     """PPO-style epochs: re-evaluating stored episodes gives the same numbers, and at
     ratio 1 the clipped loss has exactly the hybrid loss's gradient."""
     import gymnasium as gym
 
     from agents.ram.agent import advantages, clipped_loss
 
-    agent = RAM(env_id, seed=2, num_envs=8, entropy_coef=0.01, gamma=0.99, gae_lambda=0.9)
+    agent = RAM(env_id, seed=2, num_envs=8, entropy_coef=0.01, gamma=0.99, gae_lambda=0.9, critic=critic)
     rollout = agent.collect(gym.make_vec(env_id, num_envs=8), seed=0, keep_inputs=True)
     again = agent.replay(rollout)
     for name in ("location_log_prob", "action_log_prob", "entropy", "baseline", "final_logits"):
@@ -153,6 +155,34 @@ def test_clipped_updates_learn_and_resume_exactly(tmp_path):
         RAM("RAM-MNIST-v0", update_epochs=2, clip_range=0.0)
     with pytest.raises(ValueError, match="keep_inputs=True"):
         agent.replay(agent.collect(gym.make_vec("RAM-MNIST-v0", num_envs=4), seed=0))
+
+
+def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
+    """critic="state": b_t is the asymmetric critic's value of info["state"] before each move;
+    the critic is saved with the model; envs without a true state, bad names are refused."""
+    import gymnasium as gym
+
+    agent = RAM("RAM-Catch-v0", seed=0, num_envs=4, critic="state", gae_lambda=0.5)
+    envs = gym.make_vec("RAM-Catch-v0", num_envs=4)
+    rollout = agent.collect(envs, seed=3)
+    assert rollout.critic_inputs.shape == (23, 4, 4)
+    states = [envs.reset(seed=3)[1]["state"]]
+    for _ in range(22):
+        states.append(envs.step(envs.action_space.sample())[-1]["state"])
+    torch.testing.assert_close(rollout.critic_inputs[:, :, 0], torch.tensor(np.stack(states))[:, :, 0])  # ball row
+    torch.testing.assert_close(rollout.baseline, agent.policy.state_critic(rollout.critic_inputs))
+    loss, _ = hybrid_loss(rollout, False, gae_lambda=0.5)
+    loss.backward()
+    assert all(p.grad is not None for p in agent.policy.state_critic.parameters())
+    clone = RAM.load(agent.save(tmp_path / "critic.pt"))
+    for a, b in zip(agent.policy.state_critic.parameters(), clone.policy.state_critic.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match=r"info\['state'\]"):
+        RAM("RAM-MNIST-v0", critic="state")
+    with pytest.raises(ValueError, match="critic must be 'baseline' or 'state'"):
+        RAM("RAM-Catch-v0", critic="screen")
+    with pytest.raises(ValueError, match="critic_inputs"):
+        agent.replay(dataclasses.replace(agent.collect(envs, seed=0, keep_inputs=True), critic_inputs=None))
 
 
 def test_hybrid_loss_terms_match_their_definitions():

@@ -97,7 +97,7 @@ class GlimpseVecEnv(VecEnv):
         info_arrays = self.task.info()
         for key, values in info_arrays.items():
             for i in range(self.num_envs):
-                infos[i][key] = values[i].item()
+                infos[i][key] = values[i].item() if values.ndim == 1 else values[i].copy()
         done = np.flatnonzero(terminated)
         if done.size:
             elapsed = round(time.perf_counter() - self._start, 6)

@@ -8,6 +8,7 @@ from agents.ram.model import (
     GlimpseNetwork,
     LocationNetwork,
     RecurrentAttentionModel,
+    StateCritic,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "LocationNetwork",
     "ActionNetwork",
     "BaselineNetwork",
+    "StateCritic",
 ]

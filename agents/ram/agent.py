@@ -10,6 +10,10 @@ reward ``R`` is observed, and the loss is the **hybrid loss**
   the discrete action when it is a policy, as in Catch),
 * mean squared error of the baseline ``b_t`` against ``R``.
 
+Options beyond the paper (all off by default, each a :class:`RAMConfig` field): GAE with
+a critic, PPO-style clipped epochs, and an asymmetric critic on the true game state
+(``critic="state"``) for Catch.
+
 The surface is Stable-Baselines3's: ``RAM(env_id).learn(steps)``, ``predict``,
 ``save``, ``RAM.load``.
 """
@@ -85,6 +89,12 @@ class RAMConfig:
     """1: the paper's advantage ``R_t - b_t``; < 1: generalised advantage estimation with b_t as value."""
     baseline_grad_to_core: bool = False
     """Let the baseline's regression train the core and glimpse networks (actor-critic style)."""
+    critic: str = "baseline"
+    """What ``b_t`` is.  ``"baseline"``: the paper's ``Linear(h_t)``.  ``"state"``: an
+    asymmetric critic, an MLP on the environment's true state ``info["state"]`` (Catch),
+    read during training only - the policy still acts on glimpses alone.  Pair it with
+    ``gae_lambda < 1`` so each move is scored by the critic rather than by the episode's
+    final reward alone."""
     update_epochs: int = 1
     """Gradient steps per batch of episodes.  1: the paper's REINFORCE (one step on fresh
     episodes).  > 1: PPO-style - each epoch re-evaluates the stored episodes under the
@@ -116,6 +126,7 @@ class Rollout:
     glimpses: torch.Tensor | None = None  #: (T, B, k, g, g) observed glimpses (kept for re-evaluation)
     observed_locations: torch.Tensor | None = None  #: (T, B, 2) where those glimpses were taken
     actions: torch.Tensor | None = None  #: (T, B) discrete actions taken
+    critic_inputs: torch.Tensor | None = None  #: (T, B, d) true states read by a state critic
 
     def episodes(self, index: torch.Tensor) -> Rollout:
         """The episodes ``index`` ``(b,)`` of this batch (every field sliced)."""
@@ -338,6 +349,7 @@ class RAM:
         self.device = torch.device(device)
         probe = gym.make(env_id, **self.config.env_kwargs)
         self.observation_space, self.action_space = probe.observation_space, probe.action_space
+        critic_state_size = self._critic_state_size(probe)
         probe.close()
         self.action_key = self._check_spaces()
         cfg = self.config
@@ -358,6 +370,7 @@ class RAM:
             cfg.location_grad_to_core,
             cfg.location_mean,
             cfg.baseline_grad_to_core,
+            critic_state_size,
         ).to(self.device)
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
@@ -376,6 +389,21 @@ class RAM:
         return dict(self.config.env_kwargs)
 
     # ------------------------------------------------------------------ checks
+    def _critic_state_size(self, probe: gym.Env) -> int:
+        """``d`` of the env's ``info["state"]`` for ``critic="state"``; 0 otherwise."""
+        if self.config.critic == "baseline":
+            return 0
+        if self.config.critic != "state":
+            raise ValueError(f"bad RAM config: critic must be 'baseline' or 'state', got {self.config.critic!r}")
+        _, info = probe.reset(seed=0)
+        state = np.asarray(info.get("state", ()))
+        if "state" not in info or state.ndim != 1 or state.size == 0:
+            raise ValueError(
+                f"critic='state' needs an environment whose info carries a true-state vector info['state'] "
+                f"(RAM-Catch-v0 does); {self.env_id} gives info keys {sorted(info)}"
+            )
+        return int(state.size)
+
     def _check_spaces(self) -> str:
         obs, act = self.observation_space, self.action_space
         if not isinstance(obs, gym.spaces.Dict) or set(obs.spaces) != {"glimpse", "location"}:
@@ -446,6 +474,8 @@ class RAM:
             )
         }
         inputs: dict[str, list[torch.Tensor]] = {"glimpses": [], "observed_locations": [], "actions": []}
+        critic = self.policy.state_critic
+        critic_inputs: list[torch.Tensor] = []
         final_logits = torch.zeros(n, self.policy.n_actions)
         labels = torch.as_tensor(info["label"]) if supervised else None
         while True:
@@ -460,6 +490,10 @@ class RAM:
                 sample_action=not supervised,
             )
             state = out.state
+            baseline = out.baseline
+            if critic is not None:  # the true state the action was chosen in
+                critic_inputs.append(torch.as_tensor(info["state"], dtype=torch.float32))
+                baseline = critic(critic_inputs[-1])
             if keep_inputs:
                 inputs["actions"].append(out.action)
             action = {"location": out.location.numpy().astype(np.float32), self.action_key: out.action.numpy()}
@@ -469,7 +503,7 @@ class RAM:
             rec["location_log_prob"].append(out.location_log_prob)
             rec["action_log_prob"].append(action_log_prob)
             rec["entropy"].append(entropy)
-            rec["baseline"].append(out.baseline)
+            rec["baseline"].append(baseline)
             rec["reward"].append(torch.as_tensor(reward, dtype=torch.float32))
             rec["alive"].append(alive)
             rec["location_used"].append(alive * (~done).float())  # the last step's location is never glimpsed
@@ -482,6 +516,8 @@ class RAM:
         stacked = {k: torch.stack(v) for k, v in rec.items()}
         if keep_inputs:
             stacked.update({k: torch.stack(v) for k, v in inputs.items()})
+        if critic_inputs:
+            stacked["critic_inputs"] = torch.stack(critic_inputs)
         return Rollout(final_logits=final_logits, labels=labels, **stacked)
 
     def replay(self, rollout: Rollout) -> Rollout:
@@ -493,6 +529,8 @@ class RAM:
         """
         if rollout.glimpses is None or rollout.observed_locations is None or rollout.actions is None:
             raise ValueError("replay needs a rollout collected with keep_inputs=True")
+        if self.policy.state_critic is not None and rollout.critic_inputs is None:
+            raise ValueError("replay with critic='state' needs the rollout's true states (critic_inputs)")
         supervised = bool(self.config.supervised)
         steps, n = rollout.alive.shape
         state = self.policy.initial_state(n)
@@ -516,7 +554,8 @@ class RAM:
             rec["location_log_prob"].append(out.location_log_prob)
             rec["action_log_prob"].append(action_log_prob)
             rec["entropy"].append(entropy)
-            rec["baseline"].append(out.baseline)
+            critic = self.policy.state_critic
+            rec["baseline"].append(out.baseline if critic is None else critic(rollout.critic_inputs[t]))
             following = rollout.alive[t + 1] if t + 1 < steps else torch.zeros(n)
             final = (rollout.alive[t] > 0) & (following == 0)
             final_logits = torch.where(final[:, None], out.action_logits, final_logits)

@@ -9,6 +9,8 @@ Shapes: ``B`` episodes in a batch, ``k`` retina scales, ``g`` retina side.
 * :class:`LocationNetwork` f_l: Gaussian policy, mean ``tanh(Linear(h_t))``, fixed std.
 * :class:`ActionNetwork` f_a: logits ``Linear(h_t)`` over the environment's actions.
 * :class:`BaselineNetwork` b: ``Linear(h_t)``, the expected reward (variance reduction).
+* :class:`StateCritic` (optional, not in the paper): an asymmetric critic, an MLP on the
+  environment's true state ``info["state"]`` ``(B, d)`` -> ``(B,)``, used in training only.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "LocationNetwork",
     "ActionNetwork",
     "BaselineNetwork",
+    "StateCritic",
     "RecurrentAttentionModel",
     "StepOutput",
 ]
@@ -153,6 +156,35 @@ class BaselineNetwork(nn.Module):
         return self.value(h if self.grad_to_core else h.detach()).squeeze(-1)
 
 
+class StateCritic(nn.Module):
+    """An asymmetric critic: the expected return from the environment's true state.
+
+    Not part of the paper.  In Catch the return depends on where the ball will land
+    relative to the paddle, which ``h_t`` only knows as well as the glimpses so far
+    revealed it; a critic that reads the true state (``info["state"]``, training only)
+    scores each move sharply, so generalised advantage estimation with a small lambda
+    gives each move its own credit.  The policy still acts on glimpses alone.
+
+    Args:
+        state_size: ``d`` of ``info["state"]``.
+        hidden_size: units of its two tanh layers (128).
+    """
+
+    def __init__(self, state_size: int, hidden_size: int = 128) -> None:
+        super().__init__()
+        self.value = nn.Sequential(
+            nn.Linear(state_size, hidden_size),
+            nn.Tanh(),
+            nn.Linear(hidden_size, hidden_size),
+            nn.Tanh(),
+            nn.Linear(hidden_size, 1),
+        )
+
+    def forward(self, state: Tensor) -> Tensor:
+        """``(B, d)`` -> ``(B,)``."""
+        return self.value(state).squeeze(-1)
+
+
 @dataclass
 class StepOutput:
     """What the model produces after one glimpse (all with leading dimension ``B``)."""
@@ -162,7 +194,7 @@ class StepOutput:
     location_mean: Tensor  #: ``(B, 2)``
     action: Tensor  #: discrete action ``(B,)`` (sampled, or argmax when deterministic)
     action_logits: Tensor  #: ``(B, n_actions)``
-    baseline: Tensor  #: ``b_t`` ``(B,)``
+    baseline: Tensor | None  #: ``b_t`` ``(B,)``; ``None`` with a state critic (it needs ``info["state"]``)
     state: tuple[Tensor, ...]  #: the new recurrent state
 
 
@@ -180,6 +212,8 @@ class RecurrentAttentionModel(nn.Module):
             glimpse networks (see :class:`LocationNetwork`).
         location_mean: ``"tanh"`` or ``"linear"`` (see :class:`LocationNetwork`).
         baseline_grad_to_core: let the baseline's regression train the core.
+        critic_state_size: ``d > 0``: a :class:`StateCritic` on ``(B, d)`` true states
+            replaces the :class:`BaselineNetwork`.
     """
 
     def __init__(
@@ -194,6 +228,7 @@ class RecurrentAttentionModel(nn.Module):
         location_grad_to_core: bool = False,
         location_mean: str = "tanh",
         baseline_grad_to_core: bool = False,
+        critic_state_size: int = 0,
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -205,7 +240,9 @@ class RecurrentAttentionModel(nn.Module):
         self.core_network = CoreNetwork(glimpse_out, hidden_size, core)
         self.location_network = LocationNetwork(hidden_size, location_grad_to_core, location_mean)
         self.action_network = ActionNetwork(hidden_size, n_actions)
-        self.baseline_network = BaselineNetwork(hidden_size, baseline_grad_to_core)
+        # b_t: the paper's baseline on h_t, or (replacing it) a critic on the true state
+        self.baseline_network = BaselineNetwork(hidden_size, baseline_grad_to_core) if critic_state_size <= 0 else None
+        self.state_critic = StateCritic(critic_state_size) if critic_state_size > 0 else None
 
     def initial_state(self, batch: int) -> tuple[Tensor, ...]:
         return self.core_network.initial_state(batch, next(self.parameters()).device)
@@ -243,4 +280,5 @@ class RecurrentAttentionModel(nn.Module):
         logits = self.action_network(h)
         if action is None:
             action = logits.argmax(-1) if deterministic or not sample_action else Categorical(logits=logits).sample()
-        return StepOutput(fixation, log_prob, mean, action, logits, self.baseline_network(h), state)
+        baseline = self.baseline_network(h) if self.baseline_network is not None else None
+        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state)
