@@ -125,9 +125,10 @@ class CatchTask(GlimpseTask):
 
     def _info(self) -> dict[str, np.ndarray]:
         last = self.screen_size - 1
-        state = np.stack(
-            [self.ball_row / last, self.ball_x / last, self.ball_vx / self.ball_speed, self.paddle / last], axis=1
-        )
+        centre = self.paddle + (self.paddle_width - 1) / 2
+        velocity = self.ball_vx / self.ball_speed * last  # divided by last below
+        features = [self.ball_row, self.ball_x, velocity, self.paddle, self.ball_x - centre]
+        state = np.stack(features, axis=1) / last
         return {"state": state.astype(np.float32)}
 
     def frame_image(self, i: int) -> np.ndarray:
@@ -198,9 +199,10 @@ class CatchEnv(GlimpseEnv):
     (its column is one of the paddle's) and 0.0 if it misses.
 
     ## Info
-    ``info["state"]`` (float32 ``(4,)``) is the game's true state after the step:
-    ``(ball row, ball column, ball column velocity / ball_speed, paddle's leftmost
-    column)``, positions divided by ``screen_size - 1``.  It is privileged: an agent that
+    ``info["state"]`` (float32 ``(5,)``) is the game's true state after the step:
+    ``(ball row, ball column, ball column velocity, paddle's leftmost column, ball
+    column - paddle centre)``, positions divided by ``screen_size - 1`` and the velocity
+    by ``ball_speed`` (so all lie in ``[-1, 1]``).  It is privileged: an agent that
     *acts* on it is no longer solving the POMDP.  The RAM trainer's optional asymmetric
     critic (``critic="state"``) reads it during training only, to score moves.
 

@@ -66,14 +66,15 @@ def test_info_state_is_the_true_game_state():
     task = env.unwrapped.task
     for _ in range(11):
         state = info["state"]
-        assert state.shape == (4,) and state.dtype == np.float32
-        want = [task.ball_row[0] / 11, task.ball_x[0] / 11, task.ball_vx[0], task.paddle[0] / 11]
+        assert state.shape == (5,) and state.dtype == np.float32
+        ball, paddle = task.ball_x[0], task.paddle[0]
+        want = [task.ball_row[0] / 11, ball / 11, task.ball_vx[0], paddle / 11, (ball - paddle - 0.5) / 11]
         np.testing.assert_allclose(state, want, rtol=1e-6)
         _, _, terminated, _, info = env.step(act(RIGHT))
     assert terminated and info["state"][0] == 1.0  # the ball is on the bottom row
     vec = gym.make_vec("RAM-Catch-v0", num_envs=3, screen_size=12)
     _, vinfo = vec.reset(seed=4)
-    assert vinfo["state"].shape == (3, 4)
+    assert vinfo["state"].shape == (3, 5)
     np.testing.assert_allclose(vinfo["state"][0], env.reset(seed=4)[1]["state"])
 
 

@@ -165,12 +165,12 @@ def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
     agent = RAM("RAM-Catch-v0", seed=0, num_envs=4, critic="state", gae_lambda=0.5)
     envs = gym.make_vec("RAM-Catch-v0", num_envs=4)
     rollout = agent.collect(envs, seed=3)
-    assert rollout.critic_inputs.shape == (23, 4, 4)
+    assert rollout.true_states.shape == (23, 4, 5)
     states = [envs.reset(seed=3)[1]["state"]]
     for _ in range(22):
         states.append(envs.step(envs.action_space.sample())[-1]["state"])
-    torch.testing.assert_close(rollout.critic_inputs[:, :, 0], torch.tensor(np.stack(states))[:, :, 0])  # ball row
-    torch.testing.assert_close(rollout.baseline, agent.policy.state_critic(rollout.critic_inputs))
+    torch.testing.assert_close(rollout.true_states[:, :, 0], torch.tensor(np.stack(states))[:, :, 0])  # ball row
+    torch.testing.assert_close(rollout.baseline, agent.policy.state_critic(rollout.true_states))
     loss, _ = hybrid_loss(rollout, False, gae_lambda=0.5)
     loss.backward()
     assert all(p.grad is not None for p in agent.policy.state_critic.parameters())
@@ -181,8 +181,8 @@ def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
         RAM("RAM-MNIST-v0", critic="state")
     with pytest.raises(ValueError, match="critic must be 'baseline' or 'state'"):
         RAM("RAM-Catch-v0", critic="screen")
-    with pytest.raises(ValueError, match="critic_inputs"):
-        agent.replay(dataclasses.replace(agent.collect(envs, seed=0, keep_inputs=True), critic_inputs=None))
+    with pytest.raises(ValueError, match="true_states"):
+        agent.replay(dataclasses.replace(agent.collect(envs, seed=0, keep_inputs=True), true_states=None))
 
 
 def test_hybrid_loss_terms_match_their_definitions():

@@ -95,6 +95,12 @@ class RAMConfig:
     read during training only - the policy still acts on glimpses alone.  Pair it with
     ``gae_lambda < 1`` so each move is scored by the critic rather than by the episode's
     final reward alone."""
+    state_loss_weight: float = 0.0
+    """Weight of an auxiliary loss (not in the paper): a linear head reads the
+    environment's true state ``info["state"]`` (Catch) out of ``h_t``, scored by MSE at
+    every step.  It gives the core and glimpse networks a dense signal (where the ball
+    and the paddle are), as the label's cross-entropy does in classification; the policy
+    still acts on glimpses alone.  0 disables it."""
     update_epochs: int = 1
     """Gradient steps per batch of episodes.  1: the paper's REINFORCE (one step on fresh
     episodes).  > 1: PPO-style - each epoch re-evaluates the stored episodes under the
@@ -126,7 +132,8 @@ class Rollout:
     glimpses: torch.Tensor | None = None  #: (T, B, k, g, g) observed glimpses (kept for re-evaluation)
     observed_locations: torch.Tensor | None = None  #: (T, B, 2) where those glimpses were taken
     actions: torch.Tensor | None = None  #: (T, B) discrete actions taken
-    critic_inputs: torch.Tensor | None = None  #: (T, B, d) true states read by a state critic
+    true_states: torch.Tensor | None = None  #: (T, B, d) info["state"] before each step (state critic / decoder)
+    state_predictions: torch.Tensor | None = None  #: (T, B, d) the state decoder's output
 
     def episodes(self, index: torch.Tensor) -> Rollout:
         """The episodes ``index`` ``(b,)`` of this batch (every field sliced)."""
@@ -178,6 +185,7 @@ def hybrid_loss(
     normalize_advantage: bool = False,
     gamma: float = 1.0,
     gae_lambda: float = 1.0,
+    state_loss_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``.
 
@@ -185,6 +193,7 @@ def hybrid_loss(
     ``R_t - b_t``, ``R_t`` the rewards still to come.  Otherwise it is the generalised
     advantage estimate ``sum_k (gamma lambda)^k delta_{t+k}``, ``delta_t = r_t + gamma
     b_{t+1} - b_t``, and the baseline regresses on ``advantage + b_t`` (the lambda-return).
+    ``state_loss_weight`` weighs the state decoder's MSE (when the rollout has one).
     """
     batch = rollout.alive.shape[1]
     advantage, returns = advantages(rollout, gamma, gae_lambda)
@@ -193,7 +202,16 @@ def hybrid_loss(
     location_pg = -(rollout.location_log_prob * advantage * rollout.location_used).sum() / batch
     action_pg = -(rollout.action_log_prob * advantage * rollout.alive).sum() / batch
     return _combined(
-        rollout, rollout, returns, supervised, location_pg, action_pg, reinforce_weight, baseline_weight, entropy_coef
+        rollout,
+        rollout,
+        returns,
+        supervised,
+        location_pg,
+        action_pg,
+        reinforce_weight,
+        baseline_weight,
+        entropy_coef,
+        state_loss_weight,
     )
 
 
@@ -207,9 +225,11 @@ def _combined(
     reinforce_weight: float,
     baseline_weight: float,
     entropy_coef: float,
+    state_loss_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The hybrid loss from its policy terms: ``current``'s entropy, baseline and final logits
-    (with gradients) against ``reference``'s masks, ``returns`` and labels."""
+    """The hybrid loss from its policy terms: ``current``'s entropy, baseline, final logits and
+    state predictions (with gradients) against ``reference``'s masks, ``returns``, labels and
+    true states."""
     steps = reference.alive.sum()
     entropy = (current.entropy * reference.alive).sum() / steps
     baseline_mse = ((current.baseline - returns) ** 2 * reference.alive).sum() / steps
@@ -217,11 +237,17 @@ def _combined(
         cross_entropy = torch.nn.functional.cross_entropy(current.final_logits, reference.labels)
     else:
         cross_entropy = torch.zeros(())
+    if current.state_predictions is not None and reference.true_states is not None:
+        error = ((current.state_predictions - reference.true_states) ** 2).mean(-1)
+        state_mse = (error * reference.alive).sum() / steps
+    else:
+        state_mse = torch.zeros(())
     loss = (
         cross_entropy
         + reinforce_weight * (location_pg + action_pg)
         + baseline_weight * baseline_mse
         - entropy_coef * entropy
+        + state_loss_weight * state_mse
     )
     terms = {
         "loss": loss.item(),
@@ -230,6 +256,7 @@ def _combined(
         "action_pg": action_pg.item(),
         "baseline_mse": baseline_mse.item(),
         "entropy": entropy.item(),
+        "state_mse": state_mse.item(),
     }
     return loss, terms
 
@@ -244,6 +271,7 @@ def clipped_loss(
     reinforce_weight: float = 1.0,
     baseline_weight: float = 1.0,
     entropy_coef: float = 0.0,
+    state_loss_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The hybrid loss with PPO's clipped policy terms, for re-evaluated episodes.
 
@@ -268,7 +296,16 @@ def clipped_loss(
         ratios.append((ratio, log_ratio, mask))
     location_pg, action_pg = terms_pg
     loss, terms = _combined(
-        new, old, returns, supervised, location_pg, action_pg, reinforce_weight, baseline_weight, entropy_coef
+        new,
+        old,
+        returns,
+        supervised,
+        location_pg,
+        action_pg,
+        reinforce_weight,
+        baseline_weight,
+        entropy_coef,
+        state_loss_weight,
     )
     with torch.no_grad():
         for name, (ratio, log_ratio, mask) in zip(("location", "action"), ratios, strict=True):
@@ -349,7 +386,7 @@ class RAM:
         self.device = torch.device(device)
         probe = gym.make(env_id, **self.config.env_kwargs)
         self.observation_space, self.action_space = probe.observation_space, probe.action_space
-        critic_state_size = self._critic_state_size(probe)
+        state_size = self._true_state_size(probe)
         probe.close()
         self.action_key = self._check_spaces()
         cfg = self.config
@@ -370,7 +407,8 @@ class RAM:
             cfg.location_grad_to_core,
             cfg.location_mean,
             cfg.baseline_grad_to_core,
-            critic_state_size,
+            state_size if cfg.critic == "state" else 0,
+            state_size if cfg.state_loss_weight > 0 else 0,
         ).to(self.device)
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
@@ -389,18 +427,30 @@ class RAM:
         return dict(self.config.env_kwargs)
 
     # ------------------------------------------------------------------ checks
-    def _critic_state_size(self, probe: gym.Env) -> int:
-        """``d`` of the env's ``info["state"]`` for ``critic="state"``; 0 otherwise."""
-        if self.config.critic == "baseline":
+    def _true_state_size(self, probe: gym.Env) -> int:
+        """``d`` of the env's ``info["state"]`` when ``critic="state"`` or ``state_loss_weight > 0``
+        need it; 0 otherwise."""
+        cfg = self.config
+        if cfg.critic not in ("baseline", "state"):
+            raise ValueError(f"bad RAM config: critic must be 'baseline' or 'state', got {cfg.critic!r}")
+        if cfg.state_loss_weight < 0:
+            raise ValueError(f"bad RAM config: state_loss_weight must be >= 0, got {cfg.state_loss_weight}")
+        users = [
+            name
+            for name, on in (
+                ("critic='state'", cfg.critic == "state"),
+                ("state_loss_weight > 0", cfg.state_loss_weight > 0),
+            )
+            if on
+        ]
+        if not users:
             return 0
-        if self.config.critic != "state":
-            raise ValueError(f"bad RAM config: critic must be 'baseline' or 'state', got {self.config.critic!r}")
         _, info = probe.reset(seed=0)
         state = np.asarray(info.get("state", ()))
         if "state" not in info or state.ndim != 1 or state.size == 0:
             raise ValueError(
-                f"critic='state' needs an environment whose info carries a true-state vector info['state'] "
-                f"(RAM-Catch-v0 does); {self.env_id} gives info keys {sorted(info)}"
+                f"{' and '.join(users)} needs an environment whose info carries a true-state vector "
+                f"info['state'] (RAM-Catch-v0 does); {self.env_id} gives info keys {sorted(info)}"
             )
         return int(state.size)
 
@@ -474,8 +524,9 @@ class RAM:
             )
         }
         inputs: dict[str, list[torch.Tensor]] = {"glimpses": [], "observed_locations": [], "actions": []}
-        critic = self.policy.state_critic
-        critic_inputs: list[torch.Tensor] = []
+        critic, decoder = self.policy.state_critic, self.policy.state_decoder
+        true_states: list[torch.Tensor] = []
+        predictions: list[torch.Tensor] = []
         final_logits = torch.zeros(n, self.policy.n_actions)
         labels = torch.as_tensor(info["label"]) if supervised else None
         while True:
@@ -491,9 +542,12 @@ class RAM:
             )
             state = out.state
             baseline = out.baseline
-            if critic is not None:  # the true state the action was chosen in
-                critic_inputs.append(torch.as_tensor(info["state"], dtype=torch.float32))
-                baseline = critic(critic_inputs[-1])
+            if critic is not None or decoder is not None:  # the true state the action was chosen in
+                true_states.append(torch.as_tensor(info["state"], dtype=torch.float32))
+            if critic is not None:
+                baseline = critic(true_states[-1])
+            if out.state_prediction is not None:
+                predictions.append(out.state_prediction)
             if keep_inputs:
                 inputs["actions"].append(out.action)
             action = {"location": out.location.numpy().astype(np.float32), self.action_key: out.action.numpy()}
@@ -516,8 +570,10 @@ class RAM:
         stacked = {k: torch.stack(v) for k, v in rec.items()}
         if keep_inputs:
             stacked.update({k: torch.stack(v) for k, v in inputs.items()})
-        if critic_inputs:
-            stacked["critic_inputs"] = torch.stack(critic_inputs)
+        if true_states:
+            stacked["true_states"] = torch.stack(true_states)
+        if predictions:
+            stacked["state_predictions"] = torch.stack(predictions)
         return Rollout(final_logits=final_logits, labels=labels, **stacked)
 
     def replay(self, rollout: Rollout) -> Rollout:
@@ -529,8 +585,9 @@ class RAM:
         """
         if rollout.glimpses is None or rollout.observed_locations is None or rollout.actions is None:
             raise ValueError("replay needs a rollout collected with keep_inputs=True")
-        if self.policy.state_critic is not None and rollout.critic_inputs is None:
-            raise ValueError("replay with critic='state' needs the rollout's true states (critic_inputs)")
+        needs_states = self.policy.state_critic is not None or self.policy.state_decoder is not None
+        if needs_states and rollout.true_states is None:
+            raise ValueError("replay with a state critic or decoder needs the rollout's true states (true_states)")
         supervised = bool(self.config.supervised)
         steps, n = rollout.alive.shape
         state = self.policy.initial_state(n)
@@ -540,6 +597,8 @@ class RAM:
             "entropy": [],
             "baseline": [],
         }
+        if self.policy.state_decoder is not None:
+            rec["state_predictions"] = []
         final_logits = torch.zeros(n, self.policy.n_actions)
         for t in range(steps):
             out = self.policy(
@@ -555,7 +614,9 @@ class RAM:
             rec["action_log_prob"].append(action_log_prob)
             rec["entropy"].append(entropy)
             critic = self.policy.state_critic
-            rec["baseline"].append(out.baseline if critic is None else critic(rollout.critic_inputs[t]))
+            rec["baseline"].append(out.baseline if critic is None else critic(rollout.true_states[t]))
+            if out.state_prediction is not None:
+                rec["state_predictions"].append(out.state_prediction)
             following = rollout.alive[t + 1] if t + 1 < steps else torch.zeros(n)
             final = (rollout.alive[t] > 0) & (following == 0)
             final_logits = torch.where(final[:, None], out.action_logits, final_logits)
@@ -592,6 +653,7 @@ class RAM:
             cfg.normalize_advantage,
             cfg.gamma,
             cfg.gae_lambda,
+            cfg.state_loss_weight,
         )
         return self._metrics(rollout, lr, self._gradient_step(loss), terms)
 
@@ -627,6 +689,7 @@ class RAM:
                     cfg.reinforce_weight,
                     cfg.baseline_weight,
                     cfg.entropy_coef,
+                    cfg.state_loss_weight,
                 )
                 grad_norms.append(self._gradient_step(loss))
         return self._metrics(rollout, lr, float(np.mean(grad_norms)), terms)

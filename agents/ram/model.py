@@ -11,6 +11,8 @@ Shapes: ``B`` episodes in a batch, ``k`` retina scales, ``g`` retina side.
 * :class:`BaselineNetwork` b: ``Linear(h_t)``, the expected reward (variance reduction).
 * :class:`StateCritic` (optional, not in the paper): an asymmetric critic, an MLP on the
   environment's true state ``info["state"]`` ``(B, d)`` -> ``(B,)``, used in training only.
+* :class:`StateDecoder` (optional, not in the paper): ``Linear(h_t)`` -> ``(B, d)``, the
+  true state as the core believes it; its MSE is an auxiliary training loss.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "ActionNetwork",
     "BaselineNetwork",
     "StateCritic",
+    "StateDecoder",
     "RecurrentAttentionModel",
     "StepOutput",
 ]
@@ -185,6 +188,24 @@ class StateCritic(nn.Module):
         return self.value(state).squeeze(-1)
 
 
+class StateDecoder(nn.Module):
+    """An auxiliary head: the environment's true state read out of ``h_t``.
+
+    Not part of the paper.  Its MSE against ``info["state"]`` (training only) is a dense
+    supervised signal for the core and glimpse networks - in Catch, where the ball and
+    the paddle are - as the label's cross-entropy is in classification.  Without it the
+    only signal reaching them in Catch is the moves' policy gradient.
+    """
+
+    def __init__(self, hidden_size: int, state_size: int) -> None:
+        super().__init__()
+        self.readout = nn.Linear(hidden_size, state_size)
+
+    def forward(self, h: Tensor) -> Tensor:
+        """``(B, hidden)`` -> ``(B, d)``."""
+        return self.readout(h)
+
+
 @dataclass
 class StepOutput:
     """What the model produces after one glimpse (all with leading dimension ``B``)."""
@@ -196,6 +217,7 @@ class StepOutput:
     action_logits: Tensor  #: ``(B, n_actions)``
     baseline: Tensor | None  #: ``b_t`` ``(B,)``; ``None`` with a state critic (it needs ``info["state"]``)
     state: tuple[Tensor, ...]  #: the new recurrent state
+    state_prediction: Tensor | None = None  #: ``(B, d)`` from the :class:`StateDecoder`, if any
 
 
 class RecurrentAttentionModel(nn.Module):
@@ -214,6 +236,7 @@ class RecurrentAttentionModel(nn.Module):
         baseline_grad_to_core: let the baseline's regression train the core.
         critic_state_size: ``d > 0``: a :class:`StateCritic` on ``(B, d)`` true states
             replaces the :class:`BaselineNetwork`.
+        decoder_state_size: ``d > 0`` adds a :class:`StateDecoder` predicting them.
     """
 
     def __init__(
@@ -229,6 +252,7 @@ class RecurrentAttentionModel(nn.Module):
         location_mean: str = "tanh",
         baseline_grad_to_core: bool = False,
         critic_state_size: int = 0,
+        decoder_state_size: int = 0,
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -243,6 +267,7 @@ class RecurrentAttentionModel(nn.Module):
         # b_t: the paper's baseline on h_t, or (replacing it) a critic on the true state
         self.baseline_network = BaselineNetwork(hidden_size, baseline_grad_to_core) if critic_state_size <= 0 else None
         self.state_critic = StateCritic(critic_state_size) if critic_state_size > 0 else None
+        self.state_decoder = StateDecoder(hidden_size, decoder_state_size) if decoder_state_size > 0 else None
 
     def initial_state(self, batch: int) -> tuple[Tensor, ...]:
         return self.core_network.initial_state(batch, next(self.parameters()).device)
@@ -281,4 +306,5 @@ class RecurrentAttentionModel(nn.Module):
         if action is None:
             action = logits.argmax(-1) if deterministic or not sample_action else Categorical(logits=logits).sample()
         baseline = self.baseline_network(h) if self.baseline_network is not None else None
-        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state)
+        decoded = self.state_decoder(h) if self.state_decoder is not None else None
+        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state, decoded)
