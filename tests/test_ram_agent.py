@@ -103,22 +103,24 @@ def test_policy_gradient_reaches_the_location_mean():
 
 
 @pytest.mark.parametrize(
-    ("env_id", "critic"), [("RAM-MNIST-v0", "baseline"), ("RAM-Catch-v0", "baseline"), ("RAM-Catch-v0", "state")]
+    ("env_id", "critic", "state_loss_weight"),
+    [("RAM-MNIST-v0", "baseline", 0.0), ("RAM-Catch-v0", "baseline", 0.0), ("RAM-Catch-v0", "state", 2.0)],
 )
-def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_id, critic):
+def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_id, critic, state_loss_weight):
     """PPO-style epochs: re-evaluating stored episodes gives the same numbers, and at
     ratio 1 the clipped loss has exactly the hybrid loss's gradient."""
     import gymnasium as gym
 
     from agents.ram.agent import advantages, clipped_loss
 
-    agent = RAM(env_id, seed=2, num_envs=8, entropy_coef=0.01, gamma=0.99, gae_lambda=0.9, critic=critic)
+    kw = dict(entropy_coef=0.01, gamma=0.99, gae_lambda=0.9, state_loss_weight=state_loss_weight)
+    agent = RAM(env_id, seed=2, num_envs=8, critic=critic, **kw)
     rollout = agent.collect(gym.make_vec(env_id, num_envs=8), seed=0, keep_inputs=True)
     again = agent.replay(rollout)
-    for name in ("location_log_prob", "action_log_prob", "entropy", "baseline", "final_logits"):
+    names = ["location_log_prob", "action_log_prob", "entropy", "baseline", "final_logits"]
+    for name in names + (["state_predictions"] if state_loss_weight else []):
         torch.testing.assert_close(getattr(again, name), getattr(rollout, name))
     supervised = bool(agent.config.supervised)
-    kw = dict(entropy_coef=0.01, gamma=0.99, gae_lambda=0.9)
     hybrid, _ = hybrid_loss(rollout, supervised, **kw)
     agent.policy.zero_grad()
     hybrid.backward()
@@ -127,7 +129,9 @@ def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_i
         rollout, **{k: getattr(rollout, k).detach() for k in ("location_log_prob", "action_log_prob", "baseline")}
     )
     advantage, returns = advantages(detached, 0.99, 0.9)
-    clipped, terms = clipped_loss(again, detached, advantage, returns, supervised, entropy_coef=0.01)
+    clipped, terms = clipped_loss(
+        again, detached, advantage, returns, supervised, entropy_coef=0.01, state_loss_weight=state_loss_weight
+    )
     agent.policy.zero_grad()
     clipped.backward()
     for g, w in zip((p.grad for p in agent.policy.parameters()), want, strict=True):
@@ -177,12 +181,32 @@ def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
     clone = RAM.load(agent.save(tmp_path / "critic.pt"))
     for a, b in zip(agent.policy.state_critic.parameters(), clone.policy.state_critic.parameters(), strict=True):
         torch.testing.assert_close(a, b)
-    with pytest.raises(ValueError, match=r"info\['state'\]"):
+    with pytest.raises(ValueError, match=r"critic='state' needs .*info\['state'\]"):
         RAM("RAM-MNIST-v0", critic="state")
+    with pytest.raises(ValueError, match=r"state_loss_weight > 0 needs .*info\['state'\]"):
+        RAM("RAM-MNIST-v0", state_loss_weight=1.0)
+    with pytest.raises(ValueError, match="state_loss_weight must be >= 0"):
+        RAM("RAM-Catch-v0", state_loss_weight=-1.0)
     with pytest.raises(ValueError, match="critic must be 'baseline' or 'state'"):
         RAM("RAM-Catch-v0", critic="screen")
     with pytest.raises(ValueError, match="true_states"):
         agent.replay(dataclasses.replace(agent.collect(envs, seed=0, keep_inputs=True), true_states=None))
+
+
+def test_state_decoder_loss_is_the_mse_of_the_true_state_and_trains_the_glimpse_network():
+    import gymnasium as gym
+
+    agent = RAM("RAM-Catch-v0", seed=0, num_envs=4, state_loss_weight=1.0)
+    assert agent.policy.state_critic is None and agent.policy.baseline_network is not None
+    rollout = agent.collect(gym.make_vec("RAM-Catch-v0", num_envs=4), seed=1)
+    assert rollout.state_predictions.shape == rollout.true_states.shape == (23, 4, 5)
+    plain, _ = hybrid_loss(rollout, False)
+    loss, terms = hybrid_loss(rollout, False, state_loss_weight=3.0)
+    want = ((rollout.state_predictions - rollout.true_states) ** 2).mean()
+    torch.testing.assert_close(torch.tensor(terms["state_mse"]), want.detach())
+    torch.testing.assert_close(loss, plain + 3.0 * want)
+    (loss - plain).backward()  # the auxiliary loss alone reaches the glimpse network
+    assert agent.policy.glimpse_network.what.weight.grad.abs().sum() > 0
 
 
 def test_hybrid_loss_terms_match_their_definitions():
