@@ -1,15 +1,19 @@
 """Train the Recurrent Attention Model on a glimpse task and score it on the fixed test split.
 
     python examples/train_ram.py [--env RAM-MNIST-v0] [--steps 3000000]
+    python examples/train_ram.py --env RAM-Catch-v0 --config benchmarks/configs/ram_catch.yaml --steps 5000000
 
-About 1 minute per million env steps on 2 CPU cores (an RAM-MNIST-v0 episode is 6 steps).
+About 1 minute per million env steps on 2 CPU cores (an RAM-MNIST-v0 episode is 6 steps;
+Catch, 23 steps, trains at about 14,000 steps/s on one core).
 The same from the command line: `ram train --env RAM-MNIST-v0 --steps 3000000`.
 """
 
 import argparse
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import yaml
 
 from agents.evaluation import evaluate
 from agents.ram import RAM
@@ -19,10 +23,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="RAM-MNIST-v0")
     parser.add_argument("--steps", type=int, default=3_000_000)
+    parser.add_argument("--config", type=Path, help="YAML of RAMConfig fields, e.g. benchmarks/configs/ram_catch.yaml")
     parser.add_argument("--eval-episodes", type=int, default=None, help="default: the whole test split")
     args = parser.parse_args()
 
-    agent = RAM(args.env, seed=0, num_envs=128)  # hyper-parameters: see agents.ram.RAMConfig
+    hparams = {"num_envs": 128}  # every hyper-parameter: see agents.ram.RAMConfig
+    if args.config:
+        hparams.update(yaml.safe_load(args.config.read_text()) or {})
+    agent = RAM(args.env, seed=0, **hparams)
 
     def report(metrics):
         if metrics["update"] % 100 == 0:
@@ -35,7 +43,12 @@ def main() -> None:
     print(evaluate(agent, n_episodes=args.eval_episodes).summary())
 
     # acting with the SB3-style surface: one test episode, step by step
-    env = gym.make(args.env, split="test")
+    classification = agent.action_key == "label"
+    env = (
+        gym.make(args.env, split="test", **agent.env_kwargs)
+        if classification
+        else gym.make(args.env, **agent.env_kwargs)
+    )
     obs, info = env.reset(seed=0)
     state, done = None, False
     path = [obs["location"]]
@@ -43,10 +56,11 @@ def main() -> None:
         action, state = agent.predict(obs, state)
         obs, reward, done, _, info = env.step(action)
         path.append(obs["location"])
-    print(
-        f"test image {info['index']}: true {info['label']}, said {action['label']}, "
-        f"fixations {np.round(np.array(path[:-1]), 2).tolist()}"
-    )
+    fixations = np.round(np.array(path[:-1]), 2).tolist()
+    if classification:
+        print(f"test image {info['index']}: true {info['label']}, said {action['label']}, fixations {fixations}")
+    else:
+        print(f"game 0: {'caught' if reward > 0 else 'missed'}, fixations {fixations}")
 
 
 if __name__ == "__main__":

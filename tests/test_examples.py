@@ -37,9 +37,18 @@ def test_every_example_has_a_tiny_budget():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(TINY_ARGS)
 
 
-@pytest.mark.parametrize("name", sorted(TINY_ARGS))
-def test_example_runs(name, tmp_path):
-    args = [a.format(tmp=tmp_path) for a in TINY_ARGS[name]]
+#: further runs of an example with other arguments
+EXTRA_RUNS = [
+    (
+        "train_ram.py",
+        ["--env", "RAM-Catch-v0", "--config", str(ROOT / "benchmarks/configs/ram_catch.yaml"), "--steps", "3000"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), sorted(TINY_ARGS.items()) + EXTRA_RUNS)
+def test_example_runs(name, arguments, tmp_path):
+    args = [a.format(tmp=tmp_path) for a in arguments]
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYTHONPATH=str(ROOT))
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
