@@ -56,7 +56,7 @@ def main() -> None:
         action, state = agent.predict(obs, state)
         obs, reward, done, _, info = env.step(action)
         path.append(obs["location"])
-    fixations = np.round(np.array(path[:-1]), 2).tolist()
+    fixations = np.round(np.array(path[:-1], dtype=np.float64), 2).tolist()
     if classification:
         print(f"test image {info['index']}: true {info['label']}, said {action['label']}, fixations {fixations}")
     else:
