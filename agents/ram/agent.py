@@ -208,10 +208,7 @@ def hybrid_loss(
         supervised,
         location_pg,
         action_pg,
-        reinforce_weight,
-        baseline_weight,
-        entropy_coef,
-        state_loss_weight,
+        (reinforce_weight, baseline_weight, entropy_coef, state_loss_weight),
     )
 
 
@@ -222,14 +219,13 @@ def _combined(
     supervised: bool,
     location_pg: torch.Tensor,
     action_pg: torch.Tensor,
-    reinforce_weight: float,
-    baseline_weight: float,
-    entropy_coef: float,
-    state_loss_weight: float = 0.0,
+    weights: tuple[float, float, float, float],
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The hybrid loss from its policy terms: ``current``'s entropy, baseline, final logits and
     state predictions (with gradients) against ``reference``'s masks, ``returns``, labels and
-    true states."""
+    true states.  ``weights``: ``(reinforce_weight, baseline_weight, entropy_coef,
+    state_loss_weight)``."""
+    reinforce_weight, baseline_weight, entropy_coef, state_loss_weight = weights
     steps = reference.alive.sum()
     entropy = (current.entropy * reference.alive).sum() / steps
     baseline_mse = ((current.baseline - returns) ** 2 * reference.alive).sum() / steps
@@ -302,10 +298,7 @@ def clipped_loss(
         supervised,
         location_pg,
         action_pg,
-        reinforce_weight,
-        baseline_weight,
-        entropy_coef,
-        state_loss_weight,
+        (reinforce_weight, baseline_weight, entropy_coef, state_loss_weight),
     )
     with torch.no_grad():
         for name, (ratio, log_ratio, mask) in zip(("location", "action"), ratios, strict=True):
