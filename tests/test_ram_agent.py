@@ -66,6 +66,31 @@ def test_learning_smoke_test_beats_chance(trained):
     assert result.mean_reward > 0.30, result.summary()  # chance is 0.10
 
 
+def test_catch_recipe_learns_a_small_catch_well_above_chance():
+    """The Catch recipe (state critic + state decoder, as in benchmarks/configs/ram_catch.yaml,
+    its per-episode weights scaled to 7-step episodes) on an 8x8 screen: about 15 s on two
+    threads.  Measured (one thread) for seeds 0-2: 0.80, 0.77, 0.85 caught against 0.21 untrained."""
+    steps = 7  # the ball falls 7 rows
+    agent = RAM(
+        "RAM-Catch-v0",
+        seed=0,
+        env_kwargs={"screen_size": 8},
+        num_envs=64,
+        critic="state",
+        gae_lambda=0.5,
+        normalize_advantage=True,
+        entropy_coef=0.01 * steps,
+        state_loss_weight=1.0 * steps,
+        max_grad_norm=1.0 * steps,
+        location_mean="linear",
+        lr_schedule="constant",
+    )
+    untrained = evaluate(agent, n_episodes=500).mean_reward
+    agent.learn(200_000)
+    trained = evaluate(agent, n_episodes=500).mean_reward
+    assert trained > untrained + 0.3 and trained > 0.5, (untrained, trained)
+
+
 def test_evaluation_gives_every_episode_a_fresh_recurrent_state(trained):
     """With next-step autoreset, a vector env's later episodes must score exactly as if each
     were the first of its own env (the recurrent state must not carry the previous
