@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -388,6 +389,15 @@ class RAM:
         if cfg.core is None:
             cfg.core = "rnn" if cfg.supervised else "lstm"
         self._check_config()
+        if not cfg.supervised and cfg.critic == "baseline" and cfg.state_loss_weight == 0:
+            warnings.warn(
+                f"{env_id}: the paper's plain REINFORCE stayed at chance on Catch in every budget we tried "
+                "(up to 3M env steps). "
+                "The recipe that reaches 99.7% (benchmarks/configs/ram_catch.yaml) adds critic='state', "
+                "state_loss_weight=23.0, gae_lambda=0.5, normalize_advantage=True, entropy_coef=0.23, "
+                "max_grad_norm=23.0, location_mean='linear'",
+                stacklevel=2,
+            )
         torch.manual_seed(self.seed)
         self.policy = RecurrentAttentionModel(
             self.observation_space["glimpse"].shape,
