@@ -126,10 +126,14 @@ class CatchTask(GlimpseTask):
     def _info(self) -> dict[str, np.ndarray]:
         last = self.screen_size - 1
         centre = self.paddle + (self.paddle_width - 1) / 2
-        velocity = self.ball_vx / self.ball_speed * last  # divided by last below
-        features = [self.ball_row, self.ball_x, velocity, self.paddle, self.ball_x - centre]
-        state = np.stack(features, axis=1) / last
-        return {"state": state.astype(np.float32)}
+        features = [
+            self.ball_row / last,
+            self.ball_x / last,
+            self.ball_vx / self.ball_speed,
+            self.paddle / last,
+            (self.ball_x - centre) / last,
+        ]
+        return {"state": np.stack(features, axis=1).astype(np.float32)}
 
     def frame_image(self, i: int) -> np.ndarray:
         return self.screen[i]

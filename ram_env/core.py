@@ -56,6 +56,12 @@ def make_task(task_class: type[GlimpseTask], num_envs: int, owner: str, kwargs: 
     return task_class(num_envs=num_envs, **kwargs)
 
 
+def info_at(arrays: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
+    """Env ``i``'s entry of batched info arrays: ``(N,)`` arrays give Python scalars,
+    ``(N, d)`` arrays (e.g. Catch's ``info["state"]``) a copy of row ``i``."""
+    return {k: v[i].item() if v.ndim == 1 else v[i].copy() for k, v in arrays.items()}
+
+
 def check_positive_int(name: str, value: Any, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -332,7 +338,7 @@ class GlimpseEnv(gym.Env):
         return obs[0].copy()
 
     def _single_info(self) -> dict[str, Any]:
-        return {k: v[0].item() if v.ndim == 1 else v[0].copy() for k, v in self.task.info().items()}
+        return info_at(self.task.info(), 0)
 
 
 class GlimpseVectorEnv(VectorEnv):

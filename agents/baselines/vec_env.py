@@ -19,6 +19,7 @@ import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
 import ram_env  # noqa: F401
+from ram_env.core import info_at
 from ram_env.wrappers import ActionEncoding, make_encoding
 
 __all__ = ["GlimpseVecEnv"]
@@ -93,11 +94,8 @@ class GlimpseVecEnv(VecEnv):
         self._returns += reward
         self._lengths += 1
         obs = self.task.observe()
-        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         info_arrays = self.task.info()
-        for key, values in info_arrays.items():
-            for i in range(self.num_envs):
-                infos[i][key] = values[i].item() if values.ndim == 1 else values[i].copy()
+        infos: list[dict[str, Any]] = [info_at(info_arrays, i) for i in range(self.num_envs)]
         done = np.flatnonzero(terminated)
         if done.size:
             elapsed = round(time.perf_counter() - self._start, 6)

@@ -603,6 +603,7 @@ class RAM:
         if self.policy.state_decoder is not None:
             rec["state_predictions"] = []
         final_logits = torch.zeros(n, self.policy.n_actions)
+        critic = self.policy.state_critic
         for t in range(steps):
             out = self.policy(
                 rollout.glimpses[t],
@@ -616,7 +617,6 @@ class RAM:
             rec["location_log_prob"].append(out.location_log_prob)
             rec["action_log_prob"].append(action_log_prob)
             rec["entropy"].append(entropy)
-            critic = self.policy.state_critic
             rec["baseline"].append(out.baseline if critic is None else critic(rollout.true_states[t]))
             if out.state_prediction is not None:
                 rec["state_predictions"].append(out.state_prediction)
