@@ -35,8 +35,15 @@ class ClassificationTask(GlimpseTask):
         scale_factor: float = 2.0,
         initial_location: Any = "random",
         data_dir: str | os.PathLike | None = None,
+        rollouts_per_image: int = 1,
     ) -> None:
         self.n_glimpses = check_positive_int("n_glimpses", n_glimpses)
+        self.rollouts_per_image = check_positive_int("rollouts_per_image", rollouts_per_image)
+        if num_envs % self.rollouts_per_image:
+            raise ValueError(
+                f"rollouts_per_image={rollouts_per_image} must divide num_envs={num_envs} "
+                "(consecutive groups of that many envs share one image)"
+            )
         self.dataset = DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)
         if (
             isinstance(glimpse_size, numbers.Integral)
@@ -65,6 +72,19 @@ class ClassificationTask(GlimpseTask):
     def _start(self, ids: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
         data = self.dataset
         u = self.uniforms(ids, data.layout_width + 2)
+        m = self.rollouts_per_image
+        if m > 1:  # one image per group of m consecutive slots, drawn by the group's first slot
+            groups = ids // m
+            if len(ids) % m or np.any(np.bincount(groups, minlength=self.num_envs // m)[groups] != m):
+                raise RuntimeError(
+                    f"rollouts_per_image={m}: episodes must start in whole groups of {m} envs "
+                    f"(got envs {ids.tolist()[:10]}...); reset every env at once"
+                )
+            leaders = np.searchsorted(ids, groups * m)
+            u[:, : data.layout_width] = u[leaders, : data.layout_width]
+        else:
+            groups = ids
+        slots = self.num_envs // m
         indices = None
         if "index" in options:
             requested = np.asarray(options["index"])
@@ -74,7 +94,7 @@ class ClassificationTask(GlimpseTask):
             if np.any(indices < 0) or np.any(indices >= len(data)):
                 raise ValueError(f"options['index'] must be in [0, {len(data)}), got {options['index']!r}")
         elif data.fixed:  # slot i of N visits images i, i + N, i + 2N, ...
-            indices = (ids + self.num_envs * self.episode_count[ids]) % len(data)
+            indices = (groups + slots * self.episode_count[ids]) % len(data)
             self.episode_count[ids] += 1
         layouts = data.fixed_layouts(indices) if data.fixed else u[:, : data.layout_width]
         canvases, indices = data.render(layouts, indices)
@@ -82,7 +102,8 @@ class ClassificationTask(GlimpseTask):
         self.index[ids] = indices
         self.label[ids] = data.labels[indices]
         self._set_images(ids, canvases)
-        return self.initial_locations(u[:, -2:], options)
+        fixation = data.fixed_fixations(indices) if data.fixed else u[:, -2:]
+        return self.initial_locations(fixation, options)
 
     def _advance(self, ids: np.ndarray, locations: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         final = self.steps[ids] >= self.n_glimpses
@@ -140,7 +161,9 @@ class GlimpseClassificationEnv(GlimpseEnv):
     translation and clutter; ``"validation"``/``"test"``: the next image of the split
     in order, with translation and clutter fixed by its index) and the first glimpse,
     at a uniformly random location (``initial_location="random"``), the centre
-    (``"center"``) or a given ``(row, col)``.
+    (``"center"``) or a given ``(row, col)``.  On the validation and test splits the
+    "random" first fixation is fixed by the image's index too, so a test episode is
+    the same for every agent and every seed.
 
     ## Episode End
     The episode has exactly ``n_glimpses`` steps: the reset gives glimpse 1, steps
@@ -174,6 +197,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``scale_factor`` | 2.0 | width ratio of successive patches |
     | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"`` or ``(row, col)`` |
     | ``data_dir`` | bundled | another directory holding the four MNIST idx ``.gz`` files |
+    | ``rollouts_per_image`` | 1 | vector env: groups of this many consecutive envs share an image (see below) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     Unknown or invalid keywords raise ``ValueError``.  ``reset(options=...)`` takes
@@ -186,6 +210,12 @@ class GlimpseClassificationEnv(GlimpseEnv):
     reset with ``seed=s + i`` - except on the fixed splits, where env ``i`` of ``N``
     visits images ``i, i + N, i + 2N, ...`` so the first 10,000 episodes of the vector
     env cover the test set exactly once.
+
+    With ``rollouts_per_image=M`` (training), envs ``jM .. jM + M - 1`` of a vector env
+    show the same image with the same translation and clutter and differ only in their
+    fixations: M Monte-Carlo samples of the location policy per image, as the strongest
+    public re-implementations train.  ``M`` must divide ``num_envs`` and every env must
+    reset at once (as fixed-length episodes do).
 
     ## Version History
     * v0: initial version.

@@ -32,6 +32,8 @@ __all__ = ["DigitCanvases", "DIGIT_SIZE"]
 DIGIT_SIZE = 28
 #: seeds of the fixed layout tables of the fixed splits
 _FIXED_SPLIT_SEEDS = {"validation": 2014_0001, "test": 2014_0002}
+#: seeds of the fixed first-fixation tables of the fixed splits
+_FIXED_FIXATION_SEEDS = {"validation": 2014_0101, "test": 2014_0102}
 
 
 class DigitCanvases:
@@ -95,7 +97,15 @@ class DigitCanvases:
         """Layout rows of the fixed splits for image ``indices``: float64 ``(n, layout_width)``."""
         if not self.fixed:
             raise ValueError(f"split {self.split!r} has no fixed layouts (it draws a fresh one each episode)")
-        return _fixed_table(self.split, len(self), self.layout_width)[np.asarray(indices)]
+        return _fixed_table(_FIXED_SPLIT_SEEDS[self.split], len(self), self.layout_width)[np.asarray(indices)]
+
+    def fixed_fixations(self, indices: np.ndarray) -> np.ndarray:
+        """Two uniforms per image of the fixed splits, for a random first fixation fixed by the
+        image's index (so a test episode is the same for every agent and every seed):
+        float64 ``(n, 2)``."""
+        if not self.fixed:
+            raise ValueError(f"split {self.split!r} has no fixed first fixations")
+        return _fixed_table(_FIXED_FIXATION_SEEDS[self.split], len(self), 2)[np.asarray(indices)]
 
     def render(self, layouts: np.ndarray, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Canvases for a batch of layouts.
@@ -151,7 +161,7 @@ def _pick(u: np.ndarray, count: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _fixed_table(split: str, n: int, width: int) -> np.ndarray:
-    table = np.random.default_rng(_FIXED_SPLIT_SEEDS[split]).random((n, width))
+def _fixed_table(seed: int, n: int, width: int) -> np.ndarray:
+    table = np.random.default_rng(seed).random((n, width))
     table.flags.writeable = False
     return table

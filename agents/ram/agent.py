@@ -48,6 +48,11 @@ class RAMConfig:
 
     num_envs: int = 128
     """Episodes per update (the batch size), played in parallel in the vector env."""
+    rollouts_per_image: int = 1
+    """M: episodes per image in a training batch (classification).  The ``num_envs``
+    episodes come in ``num_envs / M`` groups that share an image and differ only in their
+    sampled fixations (the env keyword of the same name), so the policy gradient compares
+    M fixation sequences on each image.  Must divide ``num_envs``; evaluation is unaffected."""
     core: str | None = None
     """``"rnn"`` (paper, classification) or ``"lstm"`` (paper, Catch); ``None``: by task."""
     hidden_size: int = 256
@@ -473,6 +478,12 @@ class RAM:
         cfg = self.config
         checks = [
             (cfg.num_envs >= 1, "num_envs must be >= 1"),
+            (cfg.rollouts_per_image >= 1, "rollouts_per_image must be >= 1"),
+            (cfg.num_envs % max(1, cfg.rollouts_per_image) == 0, "rollouts_per_image must divide num_envs"),
+            (
+                cfg.rollouts_per_image == 1 or self.action_key == "label",
+                "rollouts_per_image > 1 needs a classification env (an image to look at M times)",
+            ),
             (cfg.core in ("rnn", "lstm"), "core must be 'rnn' or 'lstm'"),
             (cfg.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
             (cfg.lr_schedule in ("constant", "linear", "cosine"), "lr_schedule must be constant, linear or cosine"),
@@ -493,7 +504,9 @@ class RAM:
     # ------------------------------------------------------------------ training
     def _make_envs(self) -> gym.vector.VectorEnv:
         if self._envs is None:
-            self._envs = gym.make_vec(self.env_id, num_envs=self.config.num_envs, **self.config.env_kwargs)
+            cfg = self.config
+            repeats = {"rollouts_per_image": cfg.rollouts_per_image} if cfg.rollouts_per_image > 1 else {}
+            self._envs = gym.make_vec(self.env_id, num_envs=cfg.num_envs, **cfg.env_kwargs, **repeats)
         return self._envs
 
     def collect(

@@ -1,0 +1,114 @@
+"""The RAM recipe study on RAM-ClutteredMNIST-v0: one change at a time, the same budget.
+
+Each variant changes one thing of today's recipe (``benchmarks/configs/ram_cluttered.yaml``)
+and is trained for the same number of env steps with one torch thread, for each seed, by
+``ram train``; the whole 10,000-image test split is then scored (deterministic, one sample).
+Runs that finished are skipped and interrupted ones resumed, so the study can be stopped
+and started again.  The table (test error, training accuracy over the last 50 updates,
+wall-clock, env steps) is written to ``--table`` after every run.
+
+    python benchmarks/clutter_study.py --steps 10000000 --seeds 0 1 --out runs/study
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+BASE = "benchmarks/configs/ram_cluttered.yaml"
+ENV = "RAM-ClutteredMNIST-v0"
+
+#: variant -> (what it changes, ``--set`` / ``--env-arg`` arguments)
+VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "base": ("today's recipe (ram_cluttered.yaml)", []),
+    "m8": ("8 rollouts of each image per update (32 images x 8)", ["--set", "rollouts_per_image=8"]),
+    "grad-core": (
+        "REINFORCE and baseline gradients reach the core",
+        ["--set", "location_grad_to_core=true", "--set", "baseline_grad_to_core=true"],
+    ),
+    "lstm": ("LSTM core of 256", ["--set", "core=lstm"]),
+    "clip5": ("gradient clipping at global norm 5", ["--set", "max_grad_norm=5"]),
+    "center": ("first fixation at the centre", ["--env-arg", "initial_location=center"]),
+    "linear": ("linear location mean (env clips)", ["--set", "location_mean=linear"]),
+}
+
+
+def run(variant: str, seed: int, steps: int, out: Path, extra: list[str]) -> Path:
+    run_dir = out / f"{variant}-s{seed}"
+    if (run_dir / "eval.json").exists():
+        return run_dir
+    cmd = [sys.executable, "-m", "agents.cli", "train", "--env", ENV, "--config", BASE, "--seed", str(seed)]
+    cmd += ["--steps", str(steps), "--threads", "1", "--no-progress", "--no-tensorboard", "--out", str(run_dir)]
+    cmd += ["--checkpoint-every", "50"]
+    if (run_dir / "checkpoint.pt").exists():
+        cmd.append("--resume")
+    cmd += VARIANTS[variant][1] + extra
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    return run_dir
+
+
+def summary(run_dir: Path) -> dict[str, float] | None:
+    if not (run_dir / "eval.json").exists():
+        return None
+    result = json.loads((run_dir / "eval.json").read_text())
+    with open(run_dir / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    last = rows[-50:]
+    return {
+        "error": 100 * float(result["error"]),
+        "train_acc": 100 * statistics.fmean(float(r["accuracy"]) for r in last),
+        "seconds": float(rows[-1]["time"]),
+        "steps": float(rows[-1]["env_steps"]),
+    }
+
+
+def table(out: Path, seeds: list[int], steps: int) -> str:
+    lines = [
+        f"Budget {steps:,} env steps per run, one torch thread, {ENV}; test error on the whole "
+        "10,000-image test split (deterministic, one sample); training accuracy: mean of the last 50 "
+        "updates' batches.",
+        "",
+        "| variant | change | test error per seed | mean | training accuracy | wall-clock per run | env steps |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, (change, _) in VARIANTS.items():
+        got = [s for s in (summary(out / f"{name}-s{seed}") for seed in seeds) if s is not None]
+        if not got:
+            lines.append(f"| {name} | {change} | (not run yet) | | | | |")
+            continue
+        errors = " / ".join(f"{g['error']:.2f}%" for g in got)
+        lines.append(
+            f"| {name} | {change} | {errors} | {statistics.fmean(g['error'] for g in got):.2f}% | "
+            f"{statistics.fmean(g['train_acc'] for g in got):.1f}% | "
+            f"{statistics.fmean(g['seconds'] for g in got):.0f} s | {statistics.fmean(g['steps'] for g in got):,.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10_000_000, help="env steps per run (10M)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--out", default="runs/study", help="run directories (runs/study)")
+    parser.add_argument("--table", default="benchmarks/results/clutter_study.md", help="markdown table file")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    table_path = Path(args.table)
+    table_path.parent.mkdir(parents=True, exist_ok=True)
+    for seed in args.seeds:  # every variant once before the second seed
+        for variant in args.variants:
+            run(variant, seed, args.steps, out, [])
+            table_path.write_text(table(out, args.seeds, args.steps))
+    print(table_path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
