@@ -58,6 +58,12 @@ class SweepConfig:
     env_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+def _resolved(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
+    from agents.registry import resolved_settings
+
+    return resolved_settings(algo, env_id, hparams)
+
+
 @dataclass
 class RunSpec:
     algo: str
@@ -73,7 +79,7 @@ class RunSpec:
     def key(self) -> str:
         """Hash of everything that defines the run, the package's defaults for it included."""
         blob = json.dumps(
-            {**asdict(self), "resolved": resolved_settings(self.algo, self.env_id, self.hparams)},
+            {**asdict(self), "resolved": _resolved(self.algo, self.env_id, self.hparams)},
             sort_keys=True,
             default=str,
         )
@@ -84,28 +90,10 @@ class RunSpec:
         return f"{self.algo}-{self.env_id}-s{self.seed}-{self.key}"
 
 
-def resolved_settings(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
-    """The hyper-parameters a run will really use: the algorithm's defaults updated by ``hparams``."""
-    import ram_env
-
-    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo"):
-        from agents.baselines.sb3_agents import hyperparameters
-
-        settings = hyperparameters(algo, env_id, hparams)
-    elif algo == "ram":
-        from agents.ram import RAMConfig
-
-        settings = {**asdict(RAMConfig()), **hparams}
-    else:
-        from agents.baselines.full_image import FullImageConfig
-
-        settings = {**asdict(FullImageConfig()), **hparams}
-    return {**settings, "ram_gym": ram_env.__version__}
-
-
 def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:
     """Read and check a sweep YAML file (``overrides`` replace top-level keys)."""
-    from agents.registry import ALGOS
+    from agents.base import ALGORITHMS
+    from agents.registry import ALGOS  # noqa: F401  (fills the table)
     from agents.yamlfile import YamlFileError, load_mapping
     from ram_env.registration import ENV_IDS
 
@@ -127,9 +115,9 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
             raw[key] = [raw[key]]
         if not isinstance(raw[key], list) or not raw[key]:
             raise SweepConfigError(f"{path}: {key} must be a non-empty list, got {raw[key]!r}")
-    bad_algos = [a for a in raw["algos"] if a not in ALGOS]
+    bad_algos = [a for a in raw["algos"] if a not in ALGORITHMS]
     if bad_algos:
-        raise SweepConfigError(f"{path}: unknown algorithm(s) {bad_algos}; known: {list(ALGOS)}")
+        raise SweepConfigError(f"{path}: unknown algorithm(s) {bad_algos}; known: {list(ALGORITHMS)}")
     bad_envs = [e for e in raw["envs"] if e not in ENV_IDS]
     if bad_envs:
         raise SweepConfigError(f"{path}: unknown env id(s) {bad_envs}; known: {list(ENV_IDS)}")
@@ -167,6 +155,7 @@ def execute(spec: RunSpec, run_dir: str, threads: int) -> dict[str, Any]:
     """Train and evaluate one run (in a worker process); never raises: failures are results."""
     import torch
 
+    from agents.callbacks import CallbackList, CurveLogger, TimeLimit
     from agents.registry import evaluate_agent, make_agent
 
     torch.set_num_threads(max(1, threads))
@@ -176,17 +165,13 @@ def execute(spec: RunSpec, run_dir: str, threads: int) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
-        deadline = started + spec.minutes * 60 if spec.minutes else None
-        with open(run_dir_path / "curve.csv", "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["env_steps", "reward", "time"])
-
-            def callback(metrics: dict[str, float]) -> bool:
-                score = metrics.get("accuracy", metrics.get("reward", float("nan")))
-                writer.writerow([int(metrics["env_steps"]), score, round(time.perf_counter() - started, 3)])
-                return deadline is None or time.perf_counter() < deadline
-
-            agent.learn(spec.steps, callback=callback)
+        (run_dir_path / "curve.csv").unlink(missing_ok=True)  # a retried run starts its curve afresh
+        curve = CurveLogger(run_dir_path, "curve.csv", columns=["env_steps", "score", "time"])
+        limit = TimeLimit(spec.minutes) if spec.minutes else None
+        try:
+            agent.learn(spec.steps, callback=CallbackList([curve, limit]))
+        finally:
+            curve.close()
         train_seconds = time.perf_counter() - started
         evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
         result.update(

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,9 +24,6 @@ from typing import Any
 import numpy as np
 
 __all__ = ["main", "build_parser"]
-
-CHECKPOINT = "checkpoint.pt"  # the latest state of a run (updated atomically every --checkpoint-every updates)
-FINAL = "model.pt"  # the finished model
 
 
 def _parse_value(text: str) -> Any:
@@ -39,12 +34,13 @@ def _parse_value(text: str) -> Any:
 
 def _hparams(args: argparse.Namespace) -> dict[str, Any]:
     """Hyper-parameters from ``--config FILE.yaml`` then ``--set key=value`` (later wins)."""
+    from agents.ram.recipes import resolve_config
     from agents.yamlfile import YamlFileError, load_mapping
 
     params: dict[str, Any] = {}
     if args.config:
         try:
-            params.update(load_mapping(args.config))
+            params.update(resolve_config(args.config) if args.algo == "ram" else load_mapping(args.config))
         except YamlFileError as err:
             raise SystemExit(f"ram train: --config: {err}") from None
     for item in args.set or []:
@@ -69,112 +65,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from agents.checkpoint import CheckpointError
-    from agents.logger import RunLogger
-    from agents.registry import DEFAULT_STEPS, evaluate_agent, load_agent, make_agent
+    from agents.registry import DEFAULT_STEPS, evaluate_agent, make_agent, resolved_settings
+    from agents.training import RunDirectoryError, resume, train
 
     torch.set_num_threads(args.threads)
     out = Path(args.out or f"runs/{args.env}-{args.algo}-s{args.seed}")
-    checkpoint = out / CHECKPOINT
-    if args.resume:
-        if not checkpoint.exists():
-            raise SystemExit(f"ram train: --resume: no {CHECKPOINT} in {out}")
-        try:
-            agent = load_agent(checkpoint, env_id=args.env)
-        except CheckpointError as err:
-            raise SystemExit(f"ram train: cannot resume: {err}") from None
-        saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
-        total = int(args.steps if args.steps is not None else saved.get("steps", DEFAULT_STEPS[agent.algo]))
-        print(f"resuming {out} ({agent.algo}) at {agent.num_timesteps:,} / {total:,} steps")
-    else:
-        if checkpoint.exists() or (out / FINAL).exists():
-            raise SystemExit(
-                f"ram train: {out} already holds a run; pass --resume to continue it or choose another --out"
-            )
-        hparams = _hparams(args)
-        env_kwargs = hparams.pop("env_kwargs", {})
-        try:
-            agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
-        except (ValueError, TypeError) as err:
-            raise SystemExit(f"ram train: {err}") from None
-        total = int(args.steps if args.steps is not None else DEFAULT_STEPS[args.algo])
-        if hasattr(agent, "total_timesteps"):
-            agent.total_timesteps = total
-        out.mkdir(parents=True, exist_ok=True)
-        config = getattr(agent, "config", None)
-        settings = vars(config) if config is not None else getattr(agent, "hparams", {})
-        (out / "config.json").write_text(
-            json.dumps(
-                {
-                    "env_id": agent.env_id,
-                    "algo": agent.algo,
-                    "seed": args.seed,
-                    "steps": total,
-                    "config": json.loads(json.dumps(settings, default=str)),
-                    "argv": sys.argv,
-                },
-                indent=2,
-            )
-        )
-
-    from tqdm import tqdm
-
-    started = time.perf_counter()
-    bar = tqdm(
-        total=total,
-        initial=agent.num_timesteps,
-        unit="step",
-        unit_scale=True,
-        disable=args.no_progress,
-        dynamic_ncols=True,
-        desc=f"{agent.algo} {agent.env_id}",
-    )
-    logger = RunLogger(out, tensorboard=not args.no_tensorboard)
-    stop: dict[str, Any] = {"signal": None, "calls": 0}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop["signal"] = signum
-
-    old_term = signal.signal(signal.SIGTERM, on_signal)
-    deadline = started + args.minutes * 60 if args.minutes else None
-
-    def callback(metrics: dict[str, float]) -> bool:
-        metrics = {**metrics, "time": time.perf_counter() - started}
-        logger.log(metrics)
-        bar.update(int(metrics["env_steps"]) - bar.n)
-        score = metrics.get("accuracy", metrics.get("reward", float("nan")))
-        bar.set_postfix({"acc" if "accuracy" in metrics else "reward": f"{score:.3f}"}, refresh=False)
-        stop["calls"] += 1
-        if stop["calls"] % args.checkpoint_every == 0:
-            agent.save(checkpoint)
-        if deadline is not None and time.perf_counter() > deadline:
-            return False
-        return stop["signal"] is None
-
+    if args.steps is not None and args.steps < 1:
+        raise SystemExit(f"ram train: --steps must be a positive number of env steps, got {args.steps}")
+    if args.checkpoint_every < 1:
+        raise SystemExit(f"ram train: --checkpoint-every must be >= 1 (updates), got {args.checkpoint_every}")
+    if args.minutes is not None and not args.minutes > 0:
+        raise SystemExit(f"ram train: --minutes must be > 0, got {args.minutes}")
+    options = {
+        "minutes": args.minutes,
+        "checkpoint_every": args.checkpoint_every,
+        "tensorboard": not args.no_tensorboard,
+        "progress": not args.no_progress,
+    }
     try:
-        agent.learn(total, callback=callback, reset_num_timesteps=False)
-    except KeyboardInterrupt:
-        agent.save(checkpoint)
-        bar.close()
-        logger.close()
-        print(f"\ninterrupted: saved {checkpoint} at {agent.num_timesteps:,} steps; continue with --resume")
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, old_term)
-    bar.close()
-    logger.close()
-    agent.save(checkpoint)
-    if agent.num_timesteps < total:
-        why = "signal" if stop["signal"] is not None else "time limit (--minutes)"
-        print(
-            f"stopped by {why}: saved {checkpoint} at {agent.num_timesteps:,} / {total:,} steps; continue with --resume"
-        )
-        if stop["signal"] is not None:
-            return 130
-    agent.save(out / FINAL)
-    elapsed = time.perf_counter() - started
-    print(f"trained {agent.algo} for {agent.num_timesteps:,} steps in {elapsed:.0f} s; saved {out / FINAL}")
+        if args.resume:
+            outcome = resume(out, args.steps, env_id=args.env, **options)
+            print(f"resumed {out} ({outcome.agent.algo})")
+        else:
+            hparams = _hparams(args)
+            env_kwargs = hparams.pop("env_kwargs", {})
+            try:
+                agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
+                settings = resolved_settings(args.algo, args.env, {**hparams, "env_kwargs": env_kwargs})
+            except (ValueError, TypeError) as err:
+                raise SystemExit(f"ram train: {err}") from None
+            total = int(args.steps if args.steps is not None else DEFAULT_STEPS[args.algo])
+            outcome = train(agent, out, total, settings=settings, seed=args.seed, **options)
+    except (RunDirectoryError, CheckpointError) as err:
+        raise SystemExit(f"ram train: {err}") from None
+    print(outcome.summary())
+    if not outcome.finished:
+        return 130 if outcome.stopped_by == "signal" else 0
     if args.eval_episodes != 0:
-        result = evaluate_agent(agent, n_episodes=args.eval_episodes or None)
+        result = evaluate_agent(outcome.agent, n_episodes=args.eval_episodes or None)
         (out / "eval.json").write_text(json.dumps(result.as_dict(), indent=2))
         print(result.summary())
     return 0
@@ -234,7 +162,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         agent = load_agent(path)
     except CheckpointError as err:
         raise SystemExit(f"ram show: {err}") from None
-    if not hasattr(agent, "predict"):
+    from agents.base import GlimpseAgent
+
+    if not isinstance(agent, GlimpseAgent):
         raise SystemExit(f"ram show: a {agent.algo} model sees whole images; there are no glimpses to show")
     if args.n < 1:
         raise SystemExit("ram show: --n must be >= 1")
@@ -263,7 +193,9 @@ def agent_sensor(agent: Any) -> Any:
     """The glimpse sensor of the agent's environment."""
     import gymnasium as gym
 
-    return gym.make(agent.env_id, **getattr(agent, "env_kwargs", {})).unwrapped.task.sensor
+    import ram_env
+
+    return ram_env.glimpse_sensor(gym.make(agent.env_id, **agent.env_kwargs))
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -323,6 +255,9 @@ def cmd_envs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from agents import algorithms  # noqa: F401  (fills the table)
+    from agents.base import ALGORITHMS
+
     parser = argparse.ArgumentParser(
         prog="ram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -339,9 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--algo",
         default="ram",
-        choices=["ram", "ppo", "a2c", "dqn", "recurrent-ppo", "fc", "cnn"],
-        help="ram (default); ppo, a2c, dqn (Stable-Baselines3), recurrent-ppo (sb3-contrib) on the glimpse env; "
-        "fc, cnn: the paper's full-image networks, trained supervised",
+        choices=list(ALGORITHMS),
+        help="; ".join(f"{a.name}: {a.description}" for a in ALGORITHMS.values()),
     )
     train.add_argument(
         "--steps",
@@ -364,7 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--config",
         default=None,
-        help="YAML file of hyper-parameters: RAMConfig fields for ram; SB3 arguments, n_envs, encoding, grid for SB3 "
+        help="a shipped RAM recipe by name (ram_mnist, ram_translated, ram_cluttered, ram_cluttered100, ram_catch, "
+        "ram_mnist_paper) or a YAML file of hyper-parameters: RAMConfig fields for ram; "
+        "SB3 arguments, n_envs, encoding, grid for SB3 "
         "algorithms (over agents/baselines/hyperparams/ALGO.yml); FullImageConfig fields for fc/cnn",
     )
     train.add_argument(
@@ -386,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="test episodes to score at the end (default: the whole test split; 0 skips)",
     )
-    train.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
+    train.add_argument(
+        "--threads", type=int, default=2, help="torch CPU threads (2; use 1 when another job shares a 2-core machine)"
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-tensorboard", action="store_true", help="CSV logs only")
     train.set_defaults(func=cmd_train)

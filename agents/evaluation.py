@@ -115,8 +115,8 @@ def evaluate(
     env_id = env_id or agent.env_id
     kwargs = dict(getattr(agent, "env_kwargs", {}) if env_kwargs is None else env_kwargs)
     probe = gym.make(env_id, **kwargs)
-    task = probe.unwrapped.task
-    classification = hasattr(task, "dataset")
+    classification = ram_env.task_kind(probe) == "classification"
+    probe.close()
     if mc_samples < 1:
         raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
     if mc_samples > 1 and not classification:
@@ -144,7 +144,7 @@ def evaluate(
             results = _run(agent, envs, n_episodes, seed, deterministic, by_index=classification)
             mean_reward = float(np.mean([r for _, r in results.values()]))
         else:
-            labels = envs.unwrapped.task.dataset.labels[:n_episodes]
+            labels = ram_env.image_dataset(envs).labels[:n_episodes]
             votes = np.zeros((n_episodes, 10), dtype=np.int64)
             for k in range(mc_samples):
                 results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)

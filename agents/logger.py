@@ -21,14 +21,23 @@ class RunLogger:
         run_dir: directory of the run (created).
         tensorboard: also write TensorBoard events to ``run_dir/tensorboard``.
         step_key: the metric used as TensorBoard's step.
+        filename: the CSV file's name in ``run_dir``.
+        columns: the CSV's columns (default: the keys of the first row logged).
     """
 
-    def __init__(self, run_dir: str | os.PathLike, tensorboard: bool = True, step_key: str = "env_steps") -> None:
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        tensorboard: bool = True,
+        step_key: str = "env_steps",
+        filename: str = "progress.csv",
+        columns: list[str] | None = None,
+    ) -> None:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.csv_path = self.run_dir / "progress.csv"
+        self.csv_path = self.run_dir / filename
         self.step_key = step_key
-        self.columns: list[str] | None = None
+        self.columns: list[str] | None = list(columns) if columns is not None else None
         if self.csv_path.exists() and self.csv_path.stat().st_size > 0:
             with open(self.csv_path, newline="") as f:
                 self.columns = next(csv.reader(f), None)
@@ -44,6 +53,29 @@ class RunLogger:
                 warnings.warn(
                     "tensorboard is not installed: logging to CSV only (pip install tensorboard)", stacklevel=2
                 )
+
+    @staticmethod
+    def truncate(csv_path: str | os.PathLike, max_step: float, step_key: str = "env_steps") -> int:
+        """Drop the rows of ``csv_path`` whose ``step_key`` exceeds ``max_step`` (rows logged
+        after the checkpoint a run resumes from, which the resumed run logs again); the
+        file is rewritten atomically.  Returns how many rows were dropped."""
+        path = Path(csv_path)
+        if not path.exists() or path.stat().st_size == 0:
+            return 0
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        if step_key not in header:
+            return 0
+        col = header.index(step_key)
+        kept = [r for r in body if len(r) == len(header) and _number(r[col]) <= max_step]
+        dropped = len(body) - len(kept)
+        if dropped:
+            tmp = path.with_name(path.name + ".tmp")
+            with open(tmp, "w", newline="") as f:
+                csv.writer(f).writerows([header, *kept])
+            os.replace(tmp, path)
+        return dropped
 
     def log(self, metrics: Mapping[str, float]) -> None:
         if self.columns is None:
@@ -70,3 +102,10 @@ class RunLogger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("inf")

@@ -1,8 +1,7 @@
-"""One way to make, load and score any ram-gym agent: RAM, Stable-Baselines3, full-image nets.
+"""One way to make, load and score any ram-gym agent, by reading the algorithm table.
 
-Every agent has ``learn(total_timesteps, callback, reset_num_timesteps)``, ``save(path)``,
-``env_id`` and ``num_timesteps``; glimpse agents also ``predict`` (scored by
-:func:`agents.evaluation.evaluate`), full-image ones ``evaluate`` (the same fixed images).
+The table is :data:`agents.base.ALGORITHMS` (built-ins in :mod:`agents.algorithms`);
+every agent meets the contract of :mod:`agents.base`.
 """
 
 from __future__ import annotations
@@ -10,22 +9,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from agents import algorithms  # noqa: F401  (fills the table)
+from agents.base import ALGORITHMS, Agent, ImageClassifier, algorithm
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.evaluation import EvalResult, evaluate
 
-__all__ = ["ALGOS", "DEFAULT_STEPS", "make_agent", "load_agent", "evaluate_agent"]
+__all__ = ["ALGOS", "DEFAULT_STEPS", "make_agent", "load_agent", "evaluate_agent", "resolved_settings"]
 
-ALGOS = ("ram", "ppo", "a2c", "dqn", "recurrent-ppo", "fc", "cnn")
-#: default training budget per algorithm (env steps; images for fc/cnn)
-DEFAULT_STEPS = {
-    "ram": 3_000_000,
-    "ppo": 1_000_000,
-    "a2c": 1_000_000,
-    "dqn": 500_000,
-    "recurrent-ppo": 1_000_000,
-    "fc": 550_000,
-    "cnn": 550_000,
-}
+#: the algorithm names (read from the table)
+ALGOS = tuple(ALGORITHMS)
+#: default training budget per algorithm (env steps; images for fc/cnn), read from the table
+DEFAULT_STEPS = {name: entry.default_steps for name, entry in ALGORITHMS.items()}
 
 
 def make_agent(
@@ -34,50 +28,29 @@ def make_agent(
     seed: int | None = 0,
     hparams: dict[str, Any] | None = None,
     env_kwargs: dict[str, Any] | None = None,
-) -> Any:
+) -> Agent:
     """A new agent of ``algo`` for ``env_id`` (``hparams``: the algorithm's own keywords)."""
-    hparams = dict(hparams or {})
-    env_kwargs = dict(env_kwargs or {})
-    if algo == "ram":
-        from agents.ram import RAM
-
-        if env_kwargs:
-            hparams["env_kwargs"] = {**hparams.get("env_kwargs", {}), **env_kwargs}
-        return RAM(env_id, seed=seed, **hparams)
-    if algo in ("fc", "cnn"):
-        from agents.baselines.full_image import FullImageClassifier
-
-        if env_kwargs:
-            hparams["env_kwargs"] = {**hparams.get("env_kwargs", {}), **env_kwargs}
-        return FullImageClassifier(algo, env_id, seed=seed, **hparams)
-    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo"):
-        from agents.baselines.sb3_agents import SB3Agent
-
-        return SB3Agent(algo, env_id, seed=seed, env_kwargs={**hparams.pop("env_kwargs", {}), **env_kwargs}, **hparams)
-    raise ValueError(f"unknown algorithm {algo!r}; choose one of {', '.join(ALGOS)}")
+    return algorithm(algo).make(env_id, seed, dict(hparams or {}), dict(env_kwargs or {}))
 
 
-def load_agent(path: str | os.PathLike, env_id: str | None = None) -> Any:
+def load_agent(path: str | os.PathLike, env_id: str | None = None) -> Agent:
     """Load any checkpoint, dispatching on its ``algo`` field."""
     algo = load_checkpoint(path, env_id=env_id)["algo"]
-    if algo == "ram":
-        from agents.ram import RAM
-
-        return RAM.load(path, env_id=env_id)
-    if algo in ("fc", "cnn"):
-        from agents.baselines.full_image import FullImageClassifier
-
-        return FullImageClassifier.load(path, env_id=env_id)
-    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo"):
-        from agents.baselines.sb3_agents import SB3Agent
-
-        return SB3Agent.load(path, env_id=env_id)
-    raise CheckpointError(f"{path} holds an unknown algorithm {algo!r}")
+    if algo not in ALGORITHMS:
+        raise CheckpointError(f"{path} holds an unknown algorithm {algo!r}; known: {', '.join(ALGORITHMS)}")
+    return ALGORITHMS[algo].load(path, env_id)
 
 
-def evaluate_agent(agent: Any, **kwargs: Any) -> EvalResult:
+def resolved_settings(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
+    """The hyper-parameters a run of ``algo`` will really use: its defaults updated by ``hparams``."""
+    import ram_env
+
+    return {**algorithm(algo).settings(env_id, dict(hparams)), "ram_gym": ram_env.__version__}
+
+
+def evaluate_agent(agent: Agent, **kwargs: Any) -> EvalResult:
     """Score any agent on its fixed test split (see :func:`agents.evaluation.evaluate`)."""
-    if hasattr(agent, "evaluate"):
+    if isinstance(agent, ImageClassifier):
         unsupported = {k for k, v in kwargs.items() if k in ("mc_samples",) and v not in (None, 1)}
         if unsupported or kwargs.get("deterministic") is False:
             raise ValueError(f"{agent.algo} is a deterministic full-image classifier: no stochastic or MC evaluation")

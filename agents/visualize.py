@@ -23,7 +23,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import ram_env  # noqa: F401
+import ram_env
 from ram_env import rendering
 from ram_env.sensor import locations_to_pixels
 
@@ -59,15 +59,14 @@ def record_episodes(
 ) -> list[EpisodeRecord]:
     """Play ``n`` episodes in parallel (classification: test images ``0 .. n-1``) and record them."""
     env_id = env_id or agent.env_id
-    kwargs = dict(getattr(agent, "env_kwargs", {}) if env_kwargs is None else env_kwargs)
-    probe = gym.make(env_id, **kwargs).unwrapped
-    classification = hasattr(probe.task, "dataset")
+    kwargs = dict(agent.env_kwargs if env_kwargs is None else env_kwargs)
+    probe = gym.make(env_id, **kwargs)
+    classification = ram_env.task_kind(probe) == "classification"
     if not isinstance(probe.observation_space, gym.spaces.Dict):
         raise ValueError(f"{env_id} with {kwargs} has no glimpses to show (obs_mode='full'?)")
     if classification:
         kwargs["split"] = split
     envs = gym.make_vec(env_id, num_envs=n, **kwargs)
-    task = envs.unwrapped.task
     obs, info = envs.reset(seed=seed)
     frames: list[list[np.ndarray]] = [[] for _ in range(n)]
     locations: list[list[np.ndarray]] = [[] for _ in range(n)]
@@ -81,7 +80,7 @@ def record_episodes(
 
     def keep(active: np.ndarray) -> None:
         for i in np.flatnonzero(active):
-            frames[i].append(task.frame_image(i).copy())
+            frames[i].append(ram_env.episode_image(envs, i).copy())
             locations[i].append(obs["location"][i].copy())
             glimpses[i].append(obs["glimpse"][i].copy())
 

@@ -12,10 +12,10 @@ actions): a policy whose entropy still collapses is driven by optimisation noise
                     "normalize_advantage": true, "entropy_coef": 0.5, "baseline_grad_to_core": true}' \
         --env-kwargs '{"glimpse_size": 24, "n_scales": 1, "initial_location": "center"}'
 
-``--config benchmarks/configs/ram_catch.yaml`` starts from the shipped recipe (asymmetric
+``--config ram_catch`` starts from the shipped recipe (asymmetric
 critic + state decoder) and ``--hparams`` overrides it, e.g. the ablations in RESULTS.md:
 
-    python benchmarks/catch_diagnostics.py --updates 1000 --config benchmarks/configs/ram_catch.yaml \
+    python benchmarks/catch_diagnostics.py --updates 1000 --config ram_catch \
         --hparams '{"state_loss_weight": 0.0, "lr_schedule": "constant"}'
 """
 

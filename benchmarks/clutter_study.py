@@ -1,6 +1,6 @@
 """The RAM recipe study on RAM-ClutteredMNIST-v0: one change at a time, the same budget.
 
-Each variant changes one thing of today's recipe (``benchmarks/configs/ram_cluttered.yaml``)
+Each variant changes one thing of today's recipe (``agents/ram/recipes/ram_cluttered.yaml``)
 and is trained for the same number of env steps with one torch thread, for each seed, by
 ``ram train``; the whole 10,000-image test split is then scored (deterministic, one sample).
 Runs that finished are skipped and interrupted ones resumed, so the study can be stopped
@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BASE = "benchmarks/configs/ram_cluttered.yaml"
+BASE = "agents/ram/recipes/ram_cluttered.yaml"
 ENV = "RAM-ClutteredMNIST-v0"
 
 #: variant -> (what it changes, ``--set`` / ``--env-arg`` arguments)

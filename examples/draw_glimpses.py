@@ -11,6 +11,7 @@ from pathlib import Path
 
 import gymnasium as gym
 
+import ram_env
 from agents import visualize
 from agents.ram import RAM
 
@@ -25,7 +26,7 @@ def main() -> None:
 
     agent = RAM.load(args.checkpoint) if args.checkpoint else RAM("RAM-MNIST-v0", seed=0).learn(args.steps)
     records = visualize.record_episodes(agent, n=args.n)  # test images 0..n-1, deterministic fixations
-    sensor = gym.make(agent.env_id, **agent.env_kwargs).unwrapped.task.sensor
+    sensor = ram_env.glimpse_sensor(gym.make(agent.env_id, **agent.env_kwargs))
     grid, _ = visualize.glimpse_grid(records, sensor)
     out = Path(args.out_dir)
     print("wrote", visualize.save_png(grid, out / "glimpses.png"))

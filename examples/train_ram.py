@@ -1,7 +1,7 @@
 """Train the Recurrent Attention Model on a glimpse task and score it on the fixed test split.
 
     python examples/train_ram.py [--env RAM-MNIST-v0] [--steps 3000000]
-    python examples/train_ram.py --env RAM-Catch-v0 --config benchmarks/configs/ram_catch.yaml --steps 5000000
+    python examples/train_ram.py --env RAM-Catch-v0 --config ram_catch --steps 5000000
 
 About 1 minute per million env steps on 2 CPU cores (an RAM-MNIST-v0 episode is 6 steps;
 Catch, 23 steps, trains at about 14,000 steps/s on one core).
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="RAM-MNIST-v0")
     parser.add_argument("--steps", type=int, default=3_000_000)
-    parser.add_argument("--config", type=Path, help="YAML of RAMConfig fields, e.g. benchmarks/configs/ram_catch.yaml")
+    parser.add_argument("--config", type=Path, help="YAML of RAMConfig fields, e.g. agents/ram/recipes/ram_catch.yaml")
     parser.add_argument("--eval-episodes", type=int, default=None, help="default: the whole test split")
     args = parser.parse_args()
 

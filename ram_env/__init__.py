@@ -21,6 +21,16 @@ id                             image                   glimpses  retina
 
 from __future__ import annotations
 
+from ram_env.api import (
+    TaskKind,
+    episode_image,
+    get_rng_state,
+    glimpse_sensor,
+    glimpse_task,
+    image_dataset,
+    set_rng_state,
+    task_kind,
+)
 from ram_env.catch import CatchEnv, CatchVectorEnv
 from ram_env.classification import GlimpseClassificationEnv, GlimpseClassificationVectorEnv
 from ram_env.core import InvalidAction
@@ -40,6 +50,14 @@ __all__ = [
     "InvalidAction",
     "MnistDataError",
     "register_envs",
+    "TaskKind",
+    "glimpse_task",
+    "task_kind",
+    "glimpse_sensor",
+    "image_dataset",
+    "episode_image",
+    "get_rng_state",
+    "set_rng_state",
 ]
 
 register_envs()

@@ -23,6 +23,7 @@ class CatchTask(GlimpseTask):
     """``N`` Catch games as arrays (see :class:`CatchEnv` for the rules)."""
 
     action_key = "move"
+    kind = "control"
     reset_options = frozenset({"initial_location"})
 
     def __init__(

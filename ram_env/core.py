@@ -14,7 +14,7 @@ import inspect
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -85,6 +85,7 @@ class GlimpseTask(ABC):
     """
 
     action_key: str = "label"
+    kind: Literal["classification", "control"] = "classification"
     metadata: dict[str, Any] = {"render_fps": 4}
 
     def __init__(

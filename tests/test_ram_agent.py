@@ -67,7 +67,7 @@ def test_learning_smoke_test_beats_chance(trained):
 
 
 def test_catch_recipe_learns_a_small_catch_well_above_chance():
-    """The Catch recipe (state critic + state decoder, as in benchmarks/configs/ram_catch.yaml,
+    """The Catch recipe (state critic + state decoder, as in agents/ram/recipes/ram_catch.yaml,
     its per-episode weights scaled to 7-step episodes) on an 8x8 screen: about 15 s on two
     threads.  Measured (one thread) for seeds 0-2: 0.80, 0.77, 0.85 caught against 0.21 untrained."""
     steps = 7  # the ball falls 7 rows
@@ -127,63 +127,36 @@ def test_policy_gradient_reaches_the_location_mean():
     assert grad is not None and grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize(
-    ("env_id", "critic", "state_loss_weight"),
-    [("RAM-MNIST-v0", "baseline", 0.0), ("RAM-Catch-v0", "baseline", 0.0), ("RAM-Catch-v0", "state", 2.0)],
-)
-def test_replay_reproduces_the_episode_and_first_clipped_step_is_reinforce(env_id, critic, state_loss_weight):
-    """PPO-style epochs: re-evaluating stored episodes gives the same numbers, and at
-    ratio 1 the clipped loss has exactly the hybrid loss's gradient."""
-    import gymnasium as gym
-
-    from agents.ram.agent import advantages, clipped_loss
-
-    kw = dict(entropy_coef=0.01, gamma=0.99, gae_lambda=0.9, state_loss_weight=state_loss_weight)
-    agent = RAM(env_id, seed=2, num_envs=8, critic=critic, **kw)
-    rollout = agent.collect(gym.make_vec(env_id, num_envs=8), seed=0, keep_inputs=True)
-    again = agent.replay(rollout)
-    names = ["location_log_prob", "action_log_prob", "entropy", "baseline", "final_logits"]
-    for name in names + (["state_predictions"] if state_loss_weight else []):
-        torch.testing.assert_close(getattr(again, name), getattr(rollout, name))
-    supervised = bool(agent.config.supervised)
-    hybrid, _ = hybrid_loss(rollout, supervised, **kw)
-    agent.policy.zero_grad()
-    hybrid.backward()
-    want = [p.grad.clone() for p in agent.policy.parameters()]
-    detached = dataclasses.replace(
-        rollout, **{k: getattr(rollout, k).detach() for k in ("location_log_prob", "action_log_prob", "baseline")}
-    )
-    advantage, returns = advantages(detached, 0.99, 0.9)
-    clipped, terms = clipped_loss(
-        again, detached, advantage, returns, supervised, entropy_coef=0.01, state_loss_weight=state_loss_weight
-    )
-    agent.policy.zero_grad()
-    clipped.backward()
-    for g, w in zip((p.grad for p in agent.policy.parameters()), want, strict=True):
-        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-6)
-    assert terms["location_clip_fraction"] == terms["action_clip_fraction"] == 0.0
+def test_checkpoints_of_the_removed_ppo_style_mode(tmp_path):
+    """Older checkpoints carry update_epochs / clip_range / minibatches: at their defaults
+    they load (every shipped model does); a model trained with the removed mode is refused."""
+    agent = RAM("RAM-MNIST-v0", seed=0, num_envs=4)
+    path = agent.save(tmp_path / "old.pt")
+    data = torch.load(path, weights_only=True)
+    data["config"].update(update_epochs=1, clip_range=0.2, minibatches=1)
+    torch.save(data, path)
+    assert RAM.load(path).config.num_envs == 4
+    data["config"]["update_epochs"] = 4
+    torch.save(data, path)
+    with pytest.raises(CheckpointError, match="update_epochs=4.*removed"):
+        RAM.load(path)
+    for shipped in ("RAM-MNIST-v0", "RAM-Catch-v0"):
+        assert "update_epochs" in load_checkpoint(_pretrained(shipped))["config"]
+        RAM.load_pretrained(shipped)
 
 
-def test_clipped_updates_learn_and_resume_exactly(tmp_path):
-    agent = RAM("RAM-MNIST-v0", seed=0, num_envs=32, update_epochs=2, minibatches=2, learning_rate=3e-4)
-    agent.learn(3000)
-    path = agent.save(tmp_path / "ppo.pt")
-    rng = torch.get_rng_state()
-    clone = RAM.load(path)  # seeds torch's global generator: give the original its own back
-    torch.set_rng_state(rng)
-    assert clone.config.update_epochs == 2
-    agent.learn(6000, reset_num_timesteps=False)
-    clone.learn(6000, reset_num_timesteps=False)
-    for a, b in zip(agent.policy.parameters(), clone.policy.parameters(), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
-    with pytest.raises(ValueError, match="minibatches"):
-        RAM("RAM-MNIST-v0", num_envs=4, update_epochs=2, minibatches=5)
-    with pytest.raises(ValueError, match="update_epochs must be >= 1"):
-        RAM("RAM-MNIST-v0", update_epochs=0)
-    with pytest.raises(ValueError, match="clip_range must be > 0"):
-        RAM("RAM-MNIST-v0", update_epochs=2, clip_range=0.0)
-    with pytest.raises(ValueError, match="keep_inputs=True"):
-        agent.replay(agent.collect(gym.make_vec("RAM-MNIST-v0", num_envs=4), seed=0))
+def _pretrained(env_id):
+    from agents.pretrained import pretrained_path
+
+    return pretrained_path(env_id)
+
+
+def test_track_says_what_training_reads():
+    assert RAM("RAM-MNIST-v0", num_envs=4).track == "privileged"  # the hybrid loss reads info["label"]
+    assert RAM("RAM-MNIST-v0", num_envs=4, supervised=False).track == "rl"
+    with pytest.warns(UserWarning, match="ram_catch"):
+        assert RAM("RAM-Catch-v0", num_envs=4).track == "rl"
+    assert RAM("RAM-Catch-v0", num_envs=4, critic="state").track == "privileged"
 
 
 def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
@@ -214,8 +187,6 @@ def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
         RAM("RAM-Catch-v0", state_loss_weight=-1.0)
     with pytest.raises(ValueError, match="critic must be 'baseline' or 'state'"):
         RAM("RAM-Catch-v0", critic="screen")
-    with pytest.raises(ValueError, match="true_states"):
-        agent.replay(dataclasses.replace(agent.collect(envs, seed=0, keep_inputs=True), true_states=None))
 
 
 def test_state_decoder_loss_is_the_mse_of_the_true_state_and_trains_the_glimpse_network():
@@ -243,7 +214,7 @@ def test_hybrid_loss_terms_match_their_definitions():
     log_prob = torch.full((t, b), -1.0, requires_grad=True)
     used = torch.ones(t, b)
     used[-1] = 0
-    from agents.ram.agent import Rollout
+    from agents.ram import Rollout
 
     rollout = Rollout(
         log_prob,

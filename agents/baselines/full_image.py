@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-import ram_env  # noqa: F401
+import ram_env
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.evaluation import EvalResult
 from ram_env.datasets import DigitCanvases
@@ -86,6 +86,8 @@ class FullImageClassifier:
         **hparams: fields of :class:`FullImageConfig`.
     """
 
+    track = "privileged"  #: trained supervised on the true labels
+
     def __init__(self, algo: str, env_id: str, seed: int | None = 0, **hparams: Any) -> None:
         known = {f.name for f in dataclasses.fields(FullImageConfig)}
         unknown = sorted(set(hparams) - known)
@@ -98,10 +100,10 @@ class FullImageClassifier:
         self.seed = 0 if seed is None else int(seed)
         self.config = FullImageConfig(**hparams)
         probe = gym.make(env_id, **self.config.env_kwargs)
-        task = probe.unwrapped.task
-        if not hasattr(task, "dataset"):
+        if ram_env.task_kind(probe) != "classification":
             raise ValueError(f"{env_id} is not a classification env: full-image baselines need digit canvases")
-        self.canvas_kwargs = {k: getattr(task.dataset, k) for k in _CANVAS_KEYS if hasattr(task.dataset, k)}
+        dataset = ram_env.image_dataset(probe)
+        self.canvas_kwargs = {k: getattr(dataset, k) for k in _CANVAS_KEYS}
         probe.close()
         self._data: dict[str, DigitCanvases] = {}
         torch.manual_seed(self.seed)

@@ -93,6 +93,8 @@ class SB3Agent:
             ``encoding``, ``grid``).
     """
 
+    track = "rl"  #: learns from the reward alone (never reads info["label"] or info["state"])
+
     def __init__(
         self, algo: str, env_id: str, seed: int | None = 0, env_kwargs: dict[str, Any] | None = None, **hparams: Any
     ) -> None:

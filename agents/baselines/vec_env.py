@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
-import ram_env  # noqa: F401
+import ram_env
 from ram_env.core import info_at
 from ram_env.wrappers import ActionEncoding, make_encoding
 
@@ -48,7 +48,7 @@ class GlimpseVecEnv(VecEnv):
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
         vector = gym.make_vec(env_id, num_envs=num_envs, **self.env_kwargs)
-        self.task = vector.unwrapped.task
+        self.task = ram_env.glimpse_task(vector)
         native = self.task.single_action_space
         if isinstance(native, gym.spaces.Dict):
             if encoding is None:

@@ -1,0 +1,158 @@
+"""Pieces of a training run, composed as ``learn``'s callback.
+
+Every agent's ``learn(total_timesteps, callback)`` calls ``callback(metrics)`` after each
+update (``metrics["env_steps"]`` is always there) and stops when it returns ``False``.
+These callables turn that hook into a managed run; ``ram train``, ``ram bench`` and
+Python users compose the same ones::
+
+    from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal, TimeLimit
+    from agents.ram import RAM
+
+    agent = RAM("RAM-MNIST-v0", seed=0)
+    with StopOnSignal() as stop:
+        callback = CallbackList([CurveLogger("runs/mnist"), Checkpoint(agent, "runs/mnist/checkpoint.pt", every=100),
+                                 TimeLimit(minutes=30), stop])
+        agent.learn(3_000_000, callback=callback)
+    agent.save("runs/mnist/checkpoint.pt")
+    # later, or after a crash: continue exactly where the checkpoint stopped
+    agent = RAM.load("runs/mnist/checkpoint.pt")
+    agent.learn(3_000_000, callback=..., reset_num_timesteps=False)
+
+:func:`agents.training.train` does all of this for a run directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from agents.base import Agent, Callback
+from agents.logger import RunLogger
+
+__all__ = ["CallbackList", "Checkpoint", "TimeLimit", "StopOnSignal", "CurveLogger", "score_of"]
+
+
+def score_of(metrics: dict[str, float]) -> float:
+    """The update's training score: ``accuracy`` (classification) or ``reward``."""
+    return float(metrics.get("accuracy", metrics.get("reward", float("nan"))))
+
+
+class CallbackList:
+    """Calls each callback in order; training stops when any returns ``False`` (all are still called)."""
+
+    def __init__(self, callbacks: Iterable[Callback | None]) -> None:
+        self.callbacks = [c for c in callbacks if c is not None]
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        go_on = True
+        for callback in self.callbacks:
+            if callback(metrics) is False:
+                go_on = False
+        return go_on
+
+
+class Checkpoint:
+    """Saves ``agent`` to ``path`` (atomically) every ``every`` calls, i.e. updates."""
+
+    def __init__(self, agent: Agent, path: str | os.PathLike, every: int = 100) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"checkpoint interval must be an integer >= 1 (updates), got {every!r}")
+        self.agent, self.path, self.every = agent, Path(path), every
+        self.calls = 0
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        self.calls += 1
+        if self.calls % self.every == 0:
+            self.agent.save(self.path)
+        return True
+
+
+class TimeLimit:
+    """Stops training once ``minutes`` of wall-clock time have passed since it was made."""
+
+    def __init__(self, minutes: float) -> None:
+        if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
+            raise ValueError(f"minutes must be a number > 0, got {minutes!r}")
+        self.minutes = float(minutes)
+        self.deadline = time.perf_counter() + 60.0 * self.minutes
+        self.reached = False
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        self.reached = time.perf_counter() >= self.deadline
+        return not self.reached
+
+
+class StopOnSignal:
+    """A context manager that turns SIGINT (Ctrl-C) and SIGTERM into a stop at the next
+    update boundary, so the run can be checkpointed and resumed exactly.
+
+    A second signal of the same kind while stopping restores the default behaviour
+    (a second Ctrl-C interrupts at once).  Outside the main thread it does nothing.
+    """
+
+    def __init__(self, signals: Iterable[int] = (signal.SIGINT, signal.SIGTERM)) -> None:
+        self.signals = tuple(signals)
+        self.received: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:  # asked twice: give the default behaviour back
+            signal.signal(signum, self._old.get(signum, signal.SIG_DFL))
+        self.received = signum
+
+    def __enter__(self) -> StopOnSignal:
+        try:
+            for s in self.signals:
+                self._old[s] = signal.signal(s, self._handler)
+        except ValueError:  # not the main thread (e.g. a worker): signals stay as they are
+            self._old.clear()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, old in self._old.items():
+            signal.signal(s, old)
+        self._old.clear()
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        return self.received is None
+
+
+class CurveLogger:
+    """Writes each update's metrics, with ``time`` (seconds of training, carried over a
+    resume by ``time_offset``) and ``score``, to ``run_dir/filename`` (CSV) and TensorBoard.
+
+    Args:
+        run_dir: the run directory (created).
+        filename: the CSV file (``progress.csv``).
+        tensorboard: also write TensorBoard events to ``run_dir/tensorboard``.
+        columns: only these columns in the CSV (default: every metric of the first update).
+        time_offset: seconds already trained before this process (a resumed run).
+    """
+
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        filename: str = "progress.csv",
+        tensorboard: bool = False,
+        columns: list[str] | None = None,
+        time_offset: float = 0.0,
+    ) -> None:
+        self.logger = RunLogger(run_dir, tensorboard=tensorboard, filename=filename, columns=columns)
+        self.started = time.perf_counter() - time_offset
+
+    @property
+    def seconds(self) -> float:
+        """Training time so far, resumed runs included."""
+        return time.perf_counter() - self.started
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        self.logger.log({**metrics, "score": score_of(metrics), "time": round(self.seconds, 3)})
+        return True
+
+    def close(self) -> None:
+        self.logger.close()

@@ -1,0 +1,176 @@
+"""The RAM's hyper-parameters: :class:`RAMConfig`, every field a ``RAM(...)`` keyword, and
+all of their checks (types, ranges, and what the environment must offer)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+__all__ = ["RAMConfig", "check_config", "typed_hparams", "true_state_size", "REMOVED_FIELDS"]
+
+#: fields of older checkpoints that no longer exist, with the only value they may hold
+#: (the PPO-style clipped updates were removed: RESULTS.md records that they did not learn)
+REMOVED_FIELDS: dict[str, Any] = {"update_epochs": 1, "clip_range": 0.2, "minibatches": 1}
+
+
+@dataclass
+class RAMConfig:
+    """Hyper-parameters of the RAM and its trainer (every field is a ``RAM(...)`` keyword)."""
+
+    num_envs: int = 128
+    """Episodes per update (the batch size), played in parallel in the vector env."""
+    rollouts_per_image: int = 1
+    """M: episodes per image in a training batch (classification).  The ``num_envs``
+    episodes come in ``num_envs / M`` groups that share an image and differ only in their
+    sampled fixations (the env keyword of the same name), so the policy gradient compares
+    M fixation sequences on each image.  Must divide ``num_envs``; evaluation is unaffected."""
+    core: str | None = None
+    """``"rnn"`` (paper, classification) or ``"lstm"`` (paper, Catch); ``None``: by task."""
+    hidden_size: int = 256
+    """Size of the core state h_t."""
+    glimpse_hidden: int = 128
+    """Size of h_g and h_l in the glimpse network."""
+    glimpse_out: int = 256
+    """Size of the glimpse feature g_t."""
+    location_std: float = 0.1
+    """Fixed std of the Gaussian location policy (in units of the half image)."""
+    location_grad_to_core: bool = False
+    """Let the location's policy gradient flow into the core and glimpse networks."""
+    location_mean: str = "tanh"
+    """``"tanh"`` (bounded) or ``"linear"`` (the paper's Linear(h_t); the env clips fixations)."""
+    optimizer: str = "adam"
+    """``"adam"`` or ``"sgd"`` (with ``momentum``)."""
+    learning_rate: float = 1e-3
+    """Initial learning rate."""
+    momentum: float = 0.9
+    """SGD momentum (ignored by Adam)."""
+    lr_schedule: str = "cosine"
+    """``"constant"``, ``"linear"`` or ``"cosine"`` decay to ``min_lr_fraction`` over ``learn``."""
+    min_lr_fraction: float = 0.02
+    """Final learning rate as a fraction of the initial one."""
+    max_grad_norm: float = 0.0
+    """Gradient clipping (global L2 norm); 0 disables it (the default: the location's policy
+    gradient dominates the norm, so clipping at 5 also shrank the supervised gradient and
+    slowed learning on RAM-MNIST-v0)."""
+    reinforce_weight: float = 1.0
+    """Weight of the policy-gradient terms."""
+    baseline_weight: float = 1.0
+    """Weight of the baseline's MSE."""
+    entropy_coef: float = 0.0
+    """Entropy bonus on the discrete action when it is a policy (RL tasks)."""
+    normalize_advantage: bool = False
+    """Standardise ``R - b_t`` over the batch (zero mean, unit std) before the policy gradient."""
+    gamma: float = 1.0
+    """Discount of future rewards (1: the paper's undiscounted R)."""
+    gae_lambda: float = 1.0
+    """1: the paper's advantage ``R_t - b_t``; < 1: generalised advantage estimation with b_t as value."""
+    baseline_grad_to_core: bool = False
+    """Let the baseline's regression train the core and glimpse networks (actor-critic style)."""
+    critic: str = "baseline"
+    """What ``b_t`` is.  ``"baseline"``: the paper's ``Linear(h_t)``.  ``"state"``: an
+    asymmetric critic, an MLP on the environment's true state ``info["state"]`` (Catch),
+    read during training only - the policy still acts on glimpses alone.  Pair it with
+    ``gae_lambda < 1`` so each move is scored by the critic rather than by the episode's
+    final reward alone."""
+    state_loss_weight: float = 0.0
+    """Weight of an auxiliary loss (not in the paper): a linear head reads the
+    environment's true state ``info["state"]`` (Catch) out of ``h_t``, scored by MSE at
+    every step.  It gives the core and glimpse networks a dense signal (where the ball
+    and the paddle are), as the label's cross-entropy does in classification; the policy
+    still acts on glimpses alone.  0 disables it."""
+    supervised: bool | None = None
+    """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keywords for ``gym.make_vec(env_id, ...)`` (e.g. ``{"n_glimpses": 4}``)."""
+
+
+def typed_hparams(hparams: dict[str, Any]) -> dict[str, Any]:
+    """Check each hyper-parameter against its :class:`RAMConfig` default's type.
+
+    Numbers written as strings (PyYAML reads ``3e-4`` as a string) are converted;
+    anything else of the wrong type raises ``ValueError`` naming the field.
+    """
+    known = {f.name for f in dataclasses.fields(RAMConfig)}
+    unknown = sorted(set(hparams) - known)
+    if unknown:
+        raise ValueError(f"unknown RAM hyper-parameter(s) {unknown}; known: {sorted(known)}")
+    defaults = RAMConfig()
+    out = dict(hparams)
+    for name, value in hparams.items():
+        default = getattr(defaults, name)
+        if default is None:  # core, supervised: None means "by task", checked later
+            continue
+        kind = type(default)
+        if kind is float and isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        ok = (
+            isinstance(value, bool)
+            if kind is bool
+            else isinstance(value, int) and not isinstance(value, bool)
+            if kind is int
+            else isinstance(value, (int, float)) and not isinstance(value, bool)
+            if kind is float
+            else isinstance(value, kind)
+        )
+        if not ok:
+            raise ValueError(f"RAM hyper-parameter {name} must be of type {kind.__name__}, got {value!r}")
+        out[name] = float(value) if kind is float else value
+    return out
+
+
+def check_config(cfg: RAMConfig, action_key: str) -> None:
+    """Raise ``ValueError`` naming the first invalid field of ``cfg`` (resolved for an env
+    whose discrete action is ``action_key``)."""
+    checks = [
+        (cfg.num_envs >= 1, "num_envs must be >= 1"),
+        (cfg.rollouts_per_image >= 1, "rollouts_per_image must be >= 1"),
+        (cfg.num_envs % max(1, cfg.rollouts_per_image) == 0, "rollouts_per_image must divide num_envs"),
+        (
+            cfg.rollouts_per_image == 1 or action_key == "label",
+            "rollouts_per_image > 1 needs a classification env (an image to look at M times)",
+        ),
+        (cfg.core in ("rnn", "lstm"), "core must be 'rnn' or 'lstm'"),
+        (cfg.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'"),
+        (cfg.lr_schedule in ("constant", "linear", "cosine"), "lr_schedule must be constant, linear or cosine"),
+        (cfg.learning_rate > 0, "learning_rate must be > 0"),
+        (cfg.location_std > 0, "location_std must be > 0"),
+        (0 <= cfg.min_lr_fraction <= 1, "min_lr_fraction must be in [0, 1]"),
+        (cfg.max_grad_norm >= 0, "max_grad_norm must be >= 0"),
+        (0 <= cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1, "gamma and gae_lambda must be in [0, 1]"),
+        (cfg.critic in ("baseline", "state"), f"critic must be 'baseline' or 'state', got {cfg.critic!r}"),
+        (cfg.state_loss_weight >= 0, f"state_loss_weight must be >= 0, got {cfg.state_loss_weight}"),
+        (not (cfg.supervised and action_key != "label"), "supervised=True needs an env with a label action"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"bad RAM config: {message} (config: {dataclasses.asdict(cfg)})")
+
+
+def true_state_size(cfg: RAMConfig, env_id: str, probe: gym.Env) -> int:
+    """``d`` of the env's ``info["state"]`` when ``critic="state"`` or ``state_loss_weight > 0``
+    need it (``ValueError`` if the env has none); 0 when neither is on."""
+    users = [
+        name
+        for name, on in (
+            ("critic='state'", cfg.critic == "state"),
+            ("state_loss_weight > 0", cfg.state_loss_weight > 0),
+        )
+        if on
+    ]
+    if not users:
+        return 0
+    _, info = probe.reset(seed=0)
+    state = np.asarray(info.get("state", ()))
+    if "state" not in info or state.ndim != 1 or state.size == 0:
+        raise ValueError(
+            f"{' and '.join(users)} needs an environment whose info carries a true-state vector "
+            f"info['state'] (RAM-Catch-v0 does); {env_id} gives info keys {sorted(info)}"
+        )
+    return int(state.size)

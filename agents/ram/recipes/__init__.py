@@ -1,0 +1,54 @@
+"""RAM recipes shipped with ram-gym: ``RAMConfig`` fields in YAML, selectable by name.
+
+``ram train --env RAM-Catch-v0 --config ram_catch`` or, from Python,
+``RAM("RAM-Catch-v0", **load_recipe("ram_catch"))``.  Each file's comment says which
+task and results it is for (benchmarks/RESULTS.md has the figures).
+
+=====================  ============================================================
+name                   for
+=====================  ============================================================
+``ram_mnist``          RAM-MNIST-v0 (the shipped model)
+``ram_mnist_paper``    RAM-MNIST-v0 with the paper's optimiser (SGD, momentum, batch 20)
+``ram_translated``     RAM-TranslatedMNIST-v0
+``ram_cluttered``      RAM-ClutteredMNIST-v0
+``ram_cluttered100``   RAM-ClutteredMNIST100-v0
+``ram_catch``          RAM-Catch-v0 (true-state critic and decoder)
+=====================  ============================================================
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from agents.yamlfile import YamlFileError, load_mapping
+
+__all__ = ["available_recipes", "load_recipe", "resolve_config"]
+
+
+def available_recipes() -> list[str]:
+    """Names of the shipped recipes."""
+    folder = resources.files(__name__)
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_recipe(name: str) -> dict[str, Any]:
+    """The ``RAMConfig`` fields of the shipped recipe ``name`` (``ValueError`` naming the shipped ones)."""
+    if name not in available_recipes():
+        raise ValueError(f"no shipped RAM recipe {name!r}; shipped: {', '.join(available_recipes())}")
+    return load_mapping(Path(str(resources.files(__name__).joinpath(f"{name}.yaml"))))
+
+
+def resolve_config(name_or_path: str | os.PathLike) -> dict[str, Any]:
+    """A shipped recipe by name (``ram_catch``), else the YAML file at that path.
+
+    Raises :class:`~agents.yamlfile.YamlFileError` naming the shipped recipes when neither exists.
+    """
+    text = os.fspath(name_or_path)
+    if text in available_recipes():
+        return load_recipe(text)
+    if not Path(text).exists():
+        raise YamlFileError(f"{text!r} is neither a shipped recipe ({', '.join(available_recipes())}) nor a YAML file")
+    return load_mapping(text)

@@ -1,0 +1,164 @@
+"""Playing a batch of episodes: what REINFORCE needs from each step, recorded time-major.
+
+:func:`collect` plays one complete episode in every slot of a native vector environment
+(``T`` steps x ``B`` episodes) with the model of :mod:`agents.ram.model` and returns a
+:class:`Rollout`.  One :class:`StepRecorder` appends each step's tensors and stacks
+them at the end, so every field has the same ``(T, B)`` layout.
+
+The optional *true-state block* (Catch's recipe, not in the paper) lives in
+:class:`TrueStateBlock`: when the model has a state critic or a state decoder, the
+environment's ``info["state"]`` before each move is read (training only), the critic's
+value of it replaces the baseline ``b_t``, and the decoder's prediction of it is kept for
+its auxiliary loss.  The policy acts on glimpses alone either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor
+from torch.distributions import Categorical
+
+from agents.ram.model import RecurrentAttentionModel, StepOutput
+
+__all__ = ["Rollout", "StepRecorder", "TrueStateBlock", "collect"]
+
+
+@dataclass
+class Rollout:
+    """A batch of complete episodes, time-major (``T`` steps x ``B`` episodes)."""
+
+    location_log_prob: Tensor  #: (T, B) log pi(l_t | h_t)
+    action_log_prob: Tensor  #: (T, B) log pi(a_t), zeros when the action is not a policy
+    entropy: Tensor  #: (T, B) of the discrete action's distribution
+    baseline: Tensor  #: (T, B) b_t
+    reward: Tensor  #: (T, B)
+    alive: Tensor  #: (T, B) 1 where the step belongs to the episode
+    location_used: Tensor  #: (T, B) 1 where the sampled location was glimpsed (not the last step)
+    final_logits: Tensor  #: (B, n_actions) at each episode's last step
+    labels: Tensor | None  #: (B,) true labels (classification)
+    locations: Tensor  #: (T, B, 2) sampled fixations
+    true_states: Tensor | None = None  #: (T, B, d) info["state"] before each step (true-state block)
+    state_predictions: Tensor | None = None  #: (T, B, d) the state decoder's output
+
+
+class StepRecorder:
+    """Appends one ``(B, ...)`` tensor per name and step; :meth:`stacked` gives ``(T, B, ...)``."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, list[Tensor]] = {}
+
+    def record(self, **tensors: Tensor | None) -> None:
+        for name, value in tensors.items():
+            if value is not None:
+                self.steps.setdefault(name, []).append(value)
+
+    def stacked(self) -> dict[str, Tensor]:
+        return {name: torch.stack(values) for name, values in self.steps.items()}
+
+
+class TrueStateBlock:
+    """Training-time use of the environment's true state ``info["state"]`` (Catch).
+
+    Active when the model has a :class:`~agents.ram.model.StateCritic` (``critic="state"``:
+    ``b_t`` is the critic's value of the true state) or a
+    :class:`~agents.ram.model.StateDecoder` (``state_loss_weight > 0``).  Inactive, it
+    reads nothing and ``b_t`` is the paper's baseline on ``h_t``.
+    """
+
+    def __init__(self, policy: RecurrentAttentionModel) -> None:
+        self.critic = policy.state_critic
+        self.active = policy.state_critic is not None or policy.state_decoder is not None
+
+    def read(self, info: dict[str, Any], device: torch.device) -> Tensor | None:
+        """The true states ``(B, d)`` the coming moves are chosen in, or ``None`` when inactive."""
+        if not self.active:
+            return None
+        return torch.as_tensor(info["state"], dtype=torch.float32, device=device)
+
+    def baseline(self, out: StepOutput, true_state: Tensor | None) -> Tensor:
+        """``b_t`` ``(B,)``: the critic's value of the true state, else the model's baseline."""
+        if self.critic is not None:
+            assert true_state is not None
+            return self.critic(true_state)
+        assert out.baseline is not None
+        return out.baseline
+
+
+def action_terms(out: StepOutput, supervised: bool) -> tuple[Tensor, Tensor]:
+    """``(log pi(a_t), entropy)``, each ``(B,)``, of the step's discrete action; zeros when the
+    action is not a policy (classification: the label is trained by cross-entropy)."""
+    if supervised:
+        zeros = torch.zeros(out.action.shape[0], device=out.action.device)
+        return zeros, zeros
+    dist = Categorical(logits=out.action_logits)
+    return dist.log_prob(out.action), dist.entropy()
+
+
+def collect(
+    policy: RecurrentAttentionModel,
+    envs: gym.vector.VectorEnv,
+    action_key: str,
+    supervised: bool,
+    seed: int | None = None,
+    deterministic: bool = False,
+) -> Rollout:
+    """Play one batch of complete episodes (one per env) and record what REINFORCE needs.
+
+    Args:
+        policy: the model; its device is where every recorded tensor lives.
+        envs: a native vector env of ``B`` glimpse episodes (reset here).
+        action_key: the env's discrete action (``"label"`` or ``"move"``).
+        supervised: the label is trained by cross-entropy (not sampled as a policy).
+        seed: seeds the envs' reset (``None``: continue their generators).
+        deterministic: fixations = policy means, actions = argmax.
+    """
+    device = next(policy.parameters()).device
+    obs, info = envs.reset(seed=seed)
+    n = envs.num_envs
+    state = policy.initial_state(n)
+    alive = torch.ones(n, device=device)
+    true_state_block = TrueStateBlock(policy)
+    steps = StepRecorder()
+    final_logits = torch.zeros(n, policy.n_actions, device=device)
+    labels = torch.as_tensor(info["label"], device=device) if supervised else None
+    while True:
+        out = policy(
+            torch.as_tensor(obs["glimpse"], device=device),
+            torch.as_tensor(obs["location"], device=device),
+            state,
+            deterministic=deterministic,
+            sample_action=not supervised,
+        )
+        state = out.state
+        true_state = true_state_block.read(info, device)
+        baseline = true_state_block.baseline(out, true_state)
+        action = {
+            "location": out.location.cpu().numpy().astype(np.float32),
+            action_key: out.action.cpu().numpy(),
+        }
+        obs, reward, terminated, truncated, info = envs.step(action)
+        done = torch.as_tensor(terminated | truncated, device=device)
+        action_log_prob, entropy = action_terms(out, supervised)
+        steps.record(
+            location_log_prob=out.location_log_prob,
+            action_log_prob=action_log_prob,
+            entropy=entropy,
+            baseline=baseline,
+            reward=torch.as_tensor(reward, dtype=torch.float32, device=device),
+            alive=alive,
+            location_used=alive * (~done).float(),  # the last step's location is never glimpsed
+            locations=out.location,
+            true_states=true_state,
+            state_predictions=out.state_prediction,
+        )
+        final = done & (alive > 0)
+        final_logits = torch.where(final[:, None], out.action_logits, final_logits)
+        alive = alive * (~done).float()
+        if not alive.any():
+            break
+    return Rollout(final_logits=final_logits, labels=labels, **steps.stacked())

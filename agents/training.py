@@ -1,0 +1,260 @@
+"""A managed, resumable training run in a directory - what ``ram train`` does, for Python users.
+
+::
+
+    from agents.registry import make_agent
+    from agents.training import resume, train
+
+    agent = make_agent("ram", "RAM-MNIST-v0", seed=0)
+    outcome = train(agent, "runs/mnist", total_timesteps=3_000_000, minutes=10)
+    if not outcome.finished:                      # stopped by the time limit or a signal
+        outcome = resume("runs/mnist", minutes=10)  # continues exactly where it stopped
+
+The run directory holds ``config.json`` (what was asked), ``progress.csv`` (one row per
+update; ``tensorboard/`` too), ``checkpoint.pt`` (the latest state, written atomically
+every ``checkpoint_every`` updates and when the run stops) and, once the budget is
+reached, ``model.pt``.  A run stops at an update boundary on its time limit, on SIGTERM
+and on Ctrl-C (SIGINT), always with a final checkpoint, so ``resume`` ends bit-identical
+to an uninterrupted run.  One process at a time may train in a directory (a lock file);
+rows that were logged after the checkpoint a run resumes from are dropped, since the
+resumed run logs them again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.base import Agent, Callback
+from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal, TimeLimit, score_of
+from agents.checkpoint import CheckpointError
+from agents.logger import RunLogger
+
+__all__ = ["CHECKPOINT", "FINAL", "RunOutcome", "RunDirectoryError", "train", "resume"]
+
+CHECKPOINT = "checkpoint.pt"  #: the latest state of a run (updated atomically)
+FINAL = "model.pt"  #: the finished model
+_LOCK = ".lock"
+
+
+class RunDirectoryError(RuntimeError):
+    """A run directory that cannot be used as asked (busy, already holding a run, no checkpoint)."""
+
+
+@dataclass
+class RunOutcome:
+    """How a call to :func:`train` or :func:`resume` ended."""
+
+    agent: Agent
+    finished: bool  #: the budget was reached (``model.pt`` written)
+    stopped_by: str | None  #: ``"time limit"``, ``"signal"`` or ``None``
+    total_timesteps: int  #: the run's budget
+    steps_this_session: int  #: env steps taken by this call
+    seconds_this_session: float  #: wall-clock time of this call's training
+    checkpoint: Path
+    model: Path | None  #: ``model.pt`` when finished
+
+    def summary(self) -> str:
+        a = self.agent
+        session = f"{self.steps_this_session:,} steps in {self.seconds_this_session:.0f} s this session"
+        if self.finished:
+            return f"trained {a.algo} to {a.num_timesteps:,} steps ({session}); saved {self.model}"
+        return (
+            f"stopped by {self.stopped_by}: saved {self.checkpoint} at {a.num_timesteps:,} / "
+            f"{self.total_timesteps:,} steps ({session}); continue with --resume"
+        )
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for as long as this process trains there."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / _LOCK, "a+")  # noqa: SIM115 - held for the duration
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunDirectoryError(f"{out} is in use: {holder} is training there (one run per directory)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        for orphan in out.glob(f"{CHECKPOINT}.*.tmp"):  # left by a process killed mid-save
+            orphan.unlink(missing_ok=True)
+        yield
+    finally:
+        handle.close()
+
+
+class _ProgressBar:
+    def __init__(self, agent: Agent, total: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            initial=agent.num_timesteps,
+            unit="step",
+            unit_scale=True,
+            disable=not enabled,
+            dynamic_ncols=True,
+            desc=f"{agent.algo} {agent.env_id}",
+        )
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        self.bar.update(int(metrics["env_steps"]) - self.bar.n)
+        name = "acc" if "accuracy" in metrics else "reward"
+        self.bar.set_postfix({name: f"{score_of(metrics):.3f}"}, refresh=False)
+        return True
+
+
+def _run(
+    agent: Agent,
+    out: Path,
+    total: int,
+    minutes: float | None,
+    checkpoint_every: int,
+    tensorboard: bool,
+    progress: bool,
+    time_offset: float,
+    callback: Callback | None,
+) -> RunOutcome:
+    checkpoint = out / CHECKPOINT
+    saver = Checkpoint(agent, checkpoint, every=checkpoint_every)  # checks the interval before training
+    limit = TimeLimit(minutes) if minutes is not None else None
+    logger = CurveLogger(out, tensorboard=tensorboard, time_offset=time_offset)
+    bar = _ProgressBar(agent, total, progress)
+    steps_before = agent.num_timesteps
+    started = time.perf_counter()
+    try:
+        with StopOnSignal() as stop:
+            # log before checkpointing: a checkpoint never runs ahead of progress.csv
+            agent.learn(
+                total, callback=CallbackList([logger, bar, saver, limit, stop, callback]), reset_num_timesteps=False
+            )
+    finally:
+        bar.bar.close()
+        logger.close()
+    agent.save(checkpoint)
+    finished = agent.num_timesteps >= total
+    model = None
+    if finished:
+        model = out / FINAL
+        agent.save(model)
+    stopped_by = None if finished else ("signal" if stop.received is not None else "time limit")
+    return RunOutcome(
+        agent,
+        finished,
+        stopped_by,
+        total,
+        agent.num_timesteps - steps_before,
+        time.perf_counter() - started,
+        checkpoint,
+        model,
+    )
+
+
+def train(
+    agent: Agent,
+    out: str | os.PathLike,
+    total_timesteps: int,
+    *,
+    minutes: float | None = None,
+    checkpoint_every: int = 100,
+    tensorboard: bool = True,
+    progress: bool = False,
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
+    callback: Callback | None = None,
+) -> RunOutcome:
+    """Train a new ``agent`` for ``total_timesteps`` in the run directory ``out``.
+
+    Args:
+        agent: a freshly made agent (see :func:`agents.registry.make_agent`).
+        out: the run directory; it must not already hold a run (use :func:`resume`).
+        total_timesteps: the budget in env steps (images for fc/cnn).
+        minutes: also stop after this much wall-clock time (checkpointed; resume continues).
+        checkpoint_every: updates between checkpoints.
+        tensorboard, progress: TensorBoard events and a progress bar.
+        settings: the resolved hyper-parameters, recorded in ``config.json``.
+        seed: recorded in ``config.json``.
+        callback: one more callback, after the run's own.
+    """
+    out = Path(out)
+    _check_budget(total_timesteps)
+    with _locked(out):
+        if (out / CHECKPOINT).exists() or (out / FINAL).exists():
+            raise RunDirectoryError(f"{out} already holds a run; resume it or choose another directory")
+        record = {
+            "env_id": agent.env_id,
+            "algo": agent.algo,
+            "seed": seed,
+            "steps": int(total_timesteps),
+            "minutes": minutes,
+            "config": json.loads(json.dumps(settings or {}, default=str)),
+            "argv": sys.argv,
+        }
+        (out / "config.json").write_text(json.dumps(record, indent=2))
+        return _run(agent, out, int(total_timesteps), minutes, checkpoint_every, tensorboard, progress, 0.0, callback)
+
+
+def resume(
+    out: str | os.PathLike,
+    total_timesteps: int | None = None,
+    *,
+    env_id: str | None = None,
+    minutes: float | None = None,
+    checkpoint_every: int = 100,
+    tensorboard: bool = True,
+    progress: bool = False,
+    callback: Callback | None = None,
+) -> RunOutcome:
+    """Continue the run in ``out`` from its checkpoint, to ``total_timesteps`` (default: the
+    budget it was started with).  ``env_id`` requires the checkpoint to be for that env."""
+    from agents.registry import load_agent
+
+    out = Path(out)
+    with _locked(out):
+        checkpoint = out / CHECKPOINT
+        if not checkpoint.exists():
+            raise RunDirectoryError(f"no {CHECKPOINT} in {out}: nothing to resume")
+        agent = load_agent(checkpoint, env_id=env_id)
+        try:
+            saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
+        except json.JSONDecodeError as err:
+            raise CheckpointError(f"{out / 'config.json'} is not valid JSON: {err}") from None
+        total = int(total_timesteps if total_timesteps is not None else saved.get("steps", agent.num_timesteps))
+        _check_budget(total)
+        progress_csv = out / "progress.csv"
+        RunLogger.truncate(progress_csv, agent.num_timesteps)
+        return _run(
+            agent, out, total, minutes, checkpoint_every, tensorboard, progress, _last_time(progress_csv), callback
+        )
+
+
+def _check_budget(total: Any) -> None:
+    if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+        raise ValueError(f"the training budget must be a positive number of env steps, got {total!r}")
+
+
+def _last_time(progress_csv: Path) -> float:
+    """The ``time`` of the last row of ``progress.csv`` (0 when there is none)."""
+    import csv
+
+    if not progress_csv.exists():
+        return 0.0
+    with open(progress_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    try:
+        return float(rows[-1]["time"]) if rows else 0.0
+    except (KeyError, ValueError):
+        return 0.0
