@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ram-gym-installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint typecheck check bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check ram_env agents tests examples benchmarks
+	$(VENV)/bin/ruff format --check ram_env agents tests examples benchmarks
+
+# mypy in its default (basic) mode on the two packages (configured in pyproject.toml)
+typecheck: install
+	$(VENV)/bin/mypy
+
+# what CI runs: the tests, the linter and the type checker
+check: test lint typecheck
 
 bench: install
 	$(PY) benchmarks/bench_envs.py

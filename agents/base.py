@@ -62,8 +62,11 @@ class Agent(Protocol):
     """The algorithm's name in :data:`ALGORITHMS` (or ``package.module:Class`` for a plug-in)."""
     env_id: str
     """The registered environment id it trains on."""
-    num_timesteps: int
-    """Env steps taken in training so far (every env counts)."""
+
+    @property
+    def num_timesteps(self) -> int:
+        """Env steps taken in training so far (every env counts)."""
+        ...
 
     @property
     def track(self) -> Track:

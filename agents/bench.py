@@ -92,8 +92,8 @@ class RunSpec:
 
 def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:
     """Read and check a sweep YAML file (``overrides`` replace top-level keys)."""
+    from agents import algorithms  # noqa: F401  (fills the table)
     from agents.base import ALGORITHMS
-    from agents.registry import ALGOS  # noqa: F401  (fills the table)
     from agents.yamlfile import YamlFileError, load_mapping
     from ram_env.registration import ENV_IDS
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from agents.threads import use_free_cores
+
 __all__ = ["main", "build_parser"]
 
 
@@ -62,13 +64,12 @@ def _hparams(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import torch
-
+    from agents.base import algorithm
     from agents.checkpoint import CheckpointError
-    from agents.registry import DEFAULT_STEPS, evaluate_agent, make_agent, resolved_settings
+    from agents.registry import evaluate_agent, make_agent, resolved_settings
     from agents.training import RunDirectoryError, resume, train
 
-    torch.set_num_threads(args.threads)
+    use_free_cores(args.threads)
     out = Path(args.out or f"runs/{args.env}-{args.algo}-s{args.seed}")
     if args.steps is not None and args.steps < 1:
         raise SystemExit(f"ram train: --steps must be a positive number of env steps, got {args.steps}")
@@ -94,7 +95,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 settings = resolved_settings(args.algo, args.env, {**hparams, "env_kwargs": env_kwargs})
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
-            total = int(args.steps if args.steps is not None else DEFAULT_STEPS[args.algo])
+            total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
             outcome = train(agent, out, total, settings=settings, seed=args.seed, **options)
     except (RunDirectoryError, CheckpointError) as err:
         raise SystemExit(f"ram train: {err}") from None
@@ -109,12 +110,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import torch
 
     from agents.checkpoint import CheckpointError
     from agents.registry import evaluate_agent, load_agent
 
-    torch.set_num_threads(args.threads)
+    use_free_cores(args.threads)
     try:
         agent = load_agent(_checkpoint_argument(args, "eval"))
     except CheckpointError as err:
@@ -150,13 +150,12 @@ def _checkpoint_argument(args: argparse.Namespace, command: str) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    import torch
 
     from agents import visualize
     from agents.checkpoint import CheckpointError
     from agents.registry import load_agent
 
-    torch.set_num_threads(args.threads)
+    use_free_cores(args.threads)
     path = _checkpoint_argument(args, "show")
     try:
         agent = load_agent(path)
@@ -254,6 +253,15 @@ def cmd_envs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _threads(text: str) -> int | None:
+    from agents.threads import parse_threads
+
+    try:
+        return parse_threads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from agents import algorithms  # noqa: F401  (fills the table)
     from agents.base import ALGORITHMS
@@ -323,7 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="test episodes to score at the end (default: the whole test split; 0 skips)",
     )
     train.add_argument(
-        "--threads", type=int, default=2, help="torch CPU threads (2; use 1 when another job shares a 2-core machine)"
+        "--threads",
+        type=_threads,
+        default=None,
+        metavar="N|auto",
+        help="torch CPU threads (default auto: the cores idle when the run starts, so a job sharing the machine "
+        "does not slow every update down)",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-tensorboard", action="store_true", help="CSV logs only")
@@ -345,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--mc-samples", type=int, default=1, help="majority vote over this many stochastic passes (reported as such)"
     )
-    ev.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
+    ev.add_argument("--threads", type=_threads, default=None, metavar="N|auto", help="torch CPU threads (auto)")
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
     ev.set_defaults(func=cmd_eval)
 
@@ -364,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
     show.add_argument("--seed", type=int, default=0, help="environment seed (initial fixations, Catch balls)")
     show.add_argument("--ms-per-frame", type=int, default=600, help="GIF frame duration (600 ms)")
-    show.add_argument("--threads", type=int, default=2, help="torch CPU threads (2)")
+    show.add_argument("--threads", type=_threads, default=None, metavar="N|auto", help="torch CPU threads (auto)")
     show.set_defaults(func=cmd_show)
 
     plot = sub.add_parser(

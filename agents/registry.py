@@ -14,12 +14,7 @@ from agents.base import ALGORITHMS, Agent, ImageClassifier, algorithm
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.evaluation import EvalResult, evaluate
 
-__all__ = ["ALGOS", "DEFAULT_STEPS", "make_agent", "load_agent", "evaluate_agent", "resolved_settings"]
-
-#: the algorithm names (read from the table)
-ALGOS = tuple(ALGORITHMS)
-#: default training budget per algorithm (env steps; images for fc/cnn), read from the table
-DEFAULT_STEPS = {name: entry.default_steps for name, entry in ALGORITHMS.items()}
+__all__ = ["make_agent", "load_agent", "evaluate_agent", "resolved_settings"]
 
 
 def make_agent(

@@ -55,7 +55,7 @@ class RunOutcome:
 
     agent: Agent
     finished: bool  #: the budget was reached (``model.pt`` written)
-    stopped_by: str | None  #: ``"time limit"``, ``"signal"`` or ``None``
+    stopped_by: str | None  #: ``"time limit"``, ``"signal"``, ``"callback"`` or ``None`` (finished)
     total_timesteps: int  #: the run's budget
     steps_this_session: int  #: env steps taken by this call
     seconds_this_session: float  #: wall-clock time of this call's training
@@ -150,7 +150,10 @@ def _run(
     if finished:
         model = out / FINAL
         agent.save(model)
-    stopped_by = None if finished else ("signal" if stop.received is not None else "time limit")
+    stopped_by = None
+    if not finished:
+        reached = limit is not None and limit.reached
+        stopped_by = "signal" if stop.received is not None else "time limit" if reached else "callback"
     return RunOutcome(
         agent,
         finished,

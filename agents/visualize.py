@@ -80,7 +80,7 @@ def record_episodes(
 
     def keep(active: np.ndarray) -> None:
         for i in np.flatnonzero(active):
-            frames[i].append(ram_env.episode_image(envs, i).copy())
+            frames[i].append(ram_env.episode_image(envs, int(i)).copy())
             locations[i].append(obs["location"][i].copy())
             glimpses[i].append(obs["glimpse"][i].copy())
 

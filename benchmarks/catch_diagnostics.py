@@ -7,10 +7,13 @@ and at the end the deterministic policy's catch rate over 1,000 seeded games.
 actions): a policy whose entropy still collapses is driven by optimisation noise.
 
     python benchmarks/catch_diagnostics.py --updates 120 --noise \
-        --hparams '{"num_envs": 64, "location_mean": "linear", "location_std": 0.02, "update_epochs": 4,
-                    "minibatches": 4, "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
+        --hparams '{"num_envs": 64, "location_mean": "linear", "location_std": 0.02,
+                    "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95,
                     "normalize_advantage": true, "entropy_coef": 0.5, "baseline_grad_to_core": true}' \
         --env-kwargs '{"glimpse_size": 24, "n_scales": 1, "initial_location": "center"}'
+
+(RESULTS.md's PPO-style probes also set ``update_epochs`` and ``minibatches``; that mode
+was removed in the architecture refactor, so those rows cannot be re-run with this version.)
 
 ``--config ram_catch`` starts from the shipped recipe (asymmetric
 critic + state decoder) and ``--hparams`` overrides it, e.g. the ablations in RESULTS.md:
@@ -23,19 +26,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from agents.evaluation import evaluate
 from agents.ram import RAM
+from agents.ram.recipes import resolve_config
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", help="YAML of RAMConfig fields to start from")
+    parser.add_argument("--config", help="a shipped recipe (ram_catch) or a YAML file of RAMConfig fields")
     parser.add_argument("--hparams", default="{}", help="RAMConfig fields as JSON (over --config)")
     parser.add_argument("--env-kwargs", default="{}", help="RAM-Catch-v0 keywords as JSON")
     parser.add_argument("--updates", type=int, default=200)
@@ -43,7 +45,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    hparams = yaml.safe_load(Path(args.config).read_text()) if args.config else {}
+    hparams = resolve_config(args.config) if args.config else {}
     hparams.update(json.loads(args.hparams))
     agent = RAM("RAM-Catch-v0", seed=0, env_kwargs=json.loads(args.env_kwargs), **hparams)
     if args.noise:

@@ -7,6 +7,11 @@ weights-only copy to ``agents/pretrained/<env id>.pt`` whose ``extra`` records t
 errors, the training command, its wall-clock time and env steps.
 
     python benchmarks/ship_pretrained.py runs/ram-translated [--status "..."]
+
+``--rescore`` re-scores every shipped checkpoint under the current evaluation (same
+weights) and records the new errors, keeping the old ones as ``test_error_before``:
+
+    python benchmarks/ship_pretrained.py --rescore --why "first fixation fixed by image index"
 """
 
 from __future__ import annotations
@@ -42,12 +47,37 @@ def training_summary(run: Path) -> tuple[str, int, int]:
     return shlex.join(argv), round(seconds + previous), steps
 
 
+def rescore(why: str) -> None:
+    """Re-score every shipped checkpoint under today's evaluation; same weights, new record."""
+    from agents.pretrained import available, pretrained_path
+
+    for env_id in available():
+        agent = RAM.load_pretrained(env_id)
+        extra = dict(agent.checkpoint_extra)
+        full, first = evaluate(agent), evaluate(agent, n_episodes=1000)
+        extra.setdefault("test_error_before", extra.get("test_error"))
+        extra.update(
+            test_error=full.error,
+            test_error_first_1000=first.error,
+            rescored=f"{datetime.date.today().isoformat()}: {why}",
+        )
+        agent.save(pretrained_path(env_id), extra=extra, weights_only=True)
+        print(f"{env_id}: {100 * extra['test_error_before']:.2f}% -> {100 * full.error:.2f}% ({full.summary()})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run", type=Path, help="a finished `ram train` run directory")
+    parser.add_argument("run", type=Path, nargs="?", help="a finished `ram train` run directory")
     parser.add_argument("--status", default="", help="a note stored with the checkpoint (e.g. 'interim')")
+    parser.add_argument("--rescore", action="store_true", help="re-score every shipped checkpoint instead")
+    parser.add_argument("--why", default="evaluation changed", help="with --rescore: the reason, stored")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
+    if args.rescore:
+        rescore(args.why)
+        return
+    if args.run is None:
+        parser.error("give a run directory, or --rescore")
     agent = RAM.load(args.run / "model.pt")
     full = evaluate(agent)
     first = evaluate(agent, n_episodes=1000)

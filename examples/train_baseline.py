@@ -9,12 +9,13 @@ The same from the command line: `ram train --algo ppo --env RAM-Catch-v0`.
 
 import argparse
 
-from agents.registry import ALGOS, evaluate_agent, make_agent
+from agents.base import ALGORITHMS
+from agents.registry import evaluate_agent, make_agent
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", default="ppo", choices=[a for a in ALGOS if a != "ram"])
+    parser.add_argument("--algo", default="ppo", choices=[a for a in ALGORITHMS if a != "ram"])
     parser.add_argument("--env", default="RAM-Catch-v0")
     parser.add_argument("--steps", type=int, default=300_000)
     parser.add_argument("--full-screen", action="store_true", help="Catch only: observe the whole screen")

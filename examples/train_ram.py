@@ -9,27 +9,27 @@ The same from the command line: `ram train --env RAM-MNIST-v0 --steps 3000000`.
 """
 
 import argparse
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import yaml
 
+import ram_env
 from agents.evaluation import evaluate
 from agents.ram import RAM
+from agents.ram.recipes import resolve_config
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="RAM-MNIST-v0")
     parser.add_argument("--steps", type=int, default=3_000_000)
-    parser.add_argument("--config", type=Path, help="YAML of RAMConfig fields, e.g. agents/ram/recipes/ram_catch.yaml")
+    parser.add_argument("--config", help="a shipped recipe (e.g. ram_catch) or a YAML file of RAMConfig fields")
     parser.add_argument("--eval-episodes", type=int, default=None, help="default: the whole test split")
     args = parser.parse_args()
 
     hparams = {"num_envs": 128}  # every hyper-parameter: see agents.ram.RAMConfig
     if args.config:
-        hparams.update(yaml.safe_load(args.config.read_text()) or {})
+        hparams.update(resolve_config(args.config))
     agent = RAM(args.env, seed=0, **hparams)
 
     def report(metrics):
@@ -43,12 +43,10 @@ def main() -> None:
     print(evaluate(agent, n_episodes=args.eval_episodes).summary())
 
     # acting with the SB3-style surface: one test episode, step by step
-    classification = agent.action_key == "label"
-    env = (
-        gym.make(args.env, split="test", **agent.env_kwargs)
-        if classification
-        else gym.make(args.env, **agent.env_kwargs)
-    )
+    env = gym.make(args.env, **agent.env_kwargs)
+    classification = ram_env.task_kind(env) == "classification"
+    if classification:
+        env = gym.make(args.env, split="test", **agent.env_kwargs)
     obs, info = env.reset(seed=0)
     state, done = None, False
     path = [obs["location"]]

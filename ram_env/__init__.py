@@ -21,16 +21,15 @@ id                             image                   glimpses  retina
 
 from __future__ import annotations
 
-from ram_env.api import (
-    TaskKind,
-    episode_image,
-    get_rng_state,
-    glimpse_sensor,
-    glimpse_task,
-    image_dataset,
-    set_rng_state,
-    task_kind,
-)
+from ram_env import api as _api
+from ram_env.api import TaskKind as TaskKind  # what agents may ask of an env (ram_env/api.py)
+from ram_env.api import episode_image as episode_image
+from ram_env.api import get_rng_state as get_rng_state
+from ram_env.api import glimpse_sensor as glimpse_sensor
+from ram_env.api import glimpse_task as glimpse_task
+from ram_env.api import image_dataset as image_dataset
+from ram_env.api import set_rng_state as set_rng_state
+from ram_env.api import task_kind as task_kind
 from ram_env.catch import CatchEnv, CatchVectorEnv
 from ram_env.classification import GlimpseClassificationEnv, GlimpseClassificationVectorEnv
 from ram_env.core import InvalidAction
@@ -50,14 +49,7 @@ __all__ = [
     "InvalidAction",
     "MnistDataError",
     "register_envs",
-    "TaskKind",
-    "glimpse_task",
-    "task_kind",
-    "glimpse_sensor",
-    "image_dataset",
-    "episode_image",
-    "get_rng_state",
-    "set_rng_state",
+    *_api.__all__,  # what agents may ask of an env (ram_env/api.py)
 ]
 
 register_envs()

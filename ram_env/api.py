@@ -97,7 +97,7 @@ def episode_image(env: gym.Env | gym.vector.VectorEnv, i: int = 0) -> np.ndarray
 
 def get_rng_state(env: gym.Env | gym.vector.VectorEnv) -> list[dict[str, Any]]:
     """Every episode slot's random-generator state (``len == num_envs``), plain data."""
-    return [g.bit_generator.state for g in glimpse_task(env).rngs]
+    return [dict(g.bit_generator.state) for g in glimpse_task(env).rngs]
 
 
 def set_rng_state(env: gym.Env | gym.vector.VectorEnv, state: list[dict[str, Any]]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -25,6 +25,16 @@ class CatchTask(GlimpseTask):
     action_key = "move"
     kind = "control"
     reset_options = frozenset({"initial_location"})
+    # per-slot state, all with leading dimension N
+    ball_row: np.ndarray  #: int64 (N,)
+    ball_x: np.ndarray  #: float64 (N,)
+    ball_vx: np.ndarray  #: float64 (N,)
+    paddle: np.ndarray  #: int64 (N,), the paddle's leftmost column
+    screen: np.ndarray  #: uint8 (N, size, size)
+    caught: np.ndarray  #: bool (N,)
+    obs_mode: str
+    max_angle: float
+    screen_size: int
 
     def __init__(
         self,
@@ -268,7 +278,7 @@ class CatchEnv(GlimpseEnv):
 
     def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
         """Arrow keys for :func:`gymnasium.utils.play.play` (``obs_mode="full"`` only)."""
-        if self.task.obs_mode != "full":
+        if cast(CatchTask, self.task).obs_mode != "full":
             raise RuntimeError(
                 "gymnasium's play() needs single actions: use obs_mode='full', or `python -m ram_env.play catch`"
             )

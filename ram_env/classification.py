@@ -96,7 +96,7 @@ class ClassificationTask(GlimpseTask):
         elif data.fixed:  # slot i of N visits images i, i + N, i + 2N, ...
             indices = (groups + slots * self.episode_count[ids]) % len(data)
             self.episode_count[ids] += 1
-        layouts = data.fixed_layouts(indices) if data.fixed else u[:, : data.layout_width]
+        layouts = data.fixed_layouts(indices) if indices is not None and data.fixed else u[:, : data.layout_width]
         canvases, indices = data.render(layouts, indices)
         self.canvas[ids] = canvases
         self.index[ids] = indices

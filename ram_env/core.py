@@ -24,7 +24,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ram_env import rendering
-from ram_env.sensor import GlimpseSensor
+from ram_env.sensor import GlimpseSensor, IntegralImages
 
 __all__ = ["GlimpseTask", "GlimpseEnv", "GlimpseVectorEnv", "InvalidAction", "parse_initial_location"]
 
@@ -128,7 +128,7 @@ class GlimpseTask(ABC):
         self.steps = np.zeros(n, dtype=np.int64)
         self.done = np.ones(n, dtype=bool)
         self.started = False
-        self._integral = None  # IntegralImages of the N current images
+        self._integral: IntegralImages | None = None  # of the N current images
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
@@ -216,6 +216,7 @@ class GlimpseTask(ABC):
     def _look(self, ids: np.ndarray, locations: np.ndarray) -> None:
         """Take the glimpse of slots ``ids`` at ``locations`` ``(len(ids), 2)`` (clipped)."""
         loc = np.clip(locations, -1.0, 1.0).astype(np.float32)
+        assert self._integral is not None, "episodes start (reset) before glimpses are read"
         self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids)
         self.location[ids] = loc
         self.path[ids, self.path_length[ids]] = loc
@@ -373,6 +374,8 @@ class GlimpseVectorEnv(VectorEnv):
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, numbers.Integral):
             seeds = [int(seed) + i for i in range(self.num_envs)]
+        elif isinstance(seed, str) or not isinstance(seed, Sequence):
+            raise TypeError(f"seed must be an int, a sequence of {self.num_envs} ints or None, got {seed!r}")
         else:
             seeds = list(seed)
             if len(seeds) != self.num_envs:

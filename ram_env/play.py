@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ram_env import rendering
-from ram_env.catch import LEFT, RIGHT, STAY, CatchEnv
+from ram_env.catch import LEFT, RIGHT, STAY, CatchEnv, CatchTask
 
 __all__ = ["CatchGame", "main"]
 
@@ -46,7 +46,7 @@ class CatchGame:
         self.fps = fps
         self.scale = scale
         self.env = CatchEnv(**env_kwargs)
-        self.task = self.env.task
+        self.task = cast(CatchTask, self.env.task)
         self.size = self.task.screen_size
         self.caught = 0
         self.dropped = 0
@@ -108,7 +108,7 @@ class CatchGame:
                 self.obs["glimpse"], boxes, (self.size, self.size), self.scale, stretch=True
             )
             cy, cx = (np.asarray(self.obs["location"], dtype=float) + 1) / 2 * self.size * self.scale
-            rendering.draw_disc(frame, (cy, cx), 3, rendering.FIXATION_COLOR)
+            rendering.draw_disc(frame, np.array([cy, cx]), 3, rendering.FIXATION_COLOR)
             return frame
         return rendering.to_rgb(self.task.screen[0], self.scale)
 

@@ -182,7 +182,7 @@ class GlimpseSensor:
         elif np.issubdtype(img.dtype, np.floating):
             if not np.all(np.isfinite(img)):
                 raise ValueError("images contain NaN or inf")
-            acc, scale = np.float64, 1.0
+            acc, scale = np.float64, 1.0  # type: ignore[assignment]
         else:
             raise ValueError(f"images must be an integer, bool or float array, got dtype {img.dtype}")
         p = self.pad

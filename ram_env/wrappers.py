@@ -102,7 +102,7 @@ class GridEncoding(_FixationGrid):
 
     def __init__(self, native: gym.Space, grid: int = 5) -> None:
         super().__init__(native, grid)
-        self.space = spaces.MultiDiscrete([self.grid * self.grid, self.n_actions])
+        self.space: spaces.MultiDiscrete = spaces.MultiDiscrete([self.grid * self.grid, self.n_actions])
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions)
@@ -116,7 +116,7 @@ class DiscreteEncoding(_FixationGrid):
 
     def __init__(self, native: gym.Space, grid: int = 3) -> None:
         super().__init__(native, grid)
-        self.space = spaces.Discrete(self.grid * self.grid * self.n_actions)
+        self.space: spaces.Discrete = spaces.Discrete(self.grid * self.grid * self.n_actions)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions)

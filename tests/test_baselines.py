@@ -5,16 +5,18 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+import ram_env
 from agents import cli
+from agents.base import ALGORITHMS
 from agents.baselines import SB3Agent, hyperparameters
 from agents.baselines.full_image import FullImageClassifier
 from agents.baselines.vec_env import GlimpseVecEnv
 from agents.checkpoint import CheckpointError
 from agents.evaluation import evaluate
-from agents.registry import ALGOS, evaluate_agent, load_agent, make_agent
+from agents.registry import evaluate_agent, load_agent, make_agent
+from agents.threads import use_free_cores
 from ram_env import InvalidAction
 from ram_env.wrappers import BoxActions, DiscreteActions, GridActions, grid_locations
 
@@ -84,7 +86,7 @@ def test_vec_env_resets_in_the_same_step_with_terminal_observation():
     "env_id, env_kwargs", [("RAM-MNIST-v0", {}), ("RAM-Catch-v0", {}), ("RAM-Catch-v0", {"obs_mode": "full"})]
 )
 def test_every_sb3_algorithm_trains_evaluates_and_round_trips(algo, env_id, env_kwargs, tmp_path):
-    torch.set_num_threads(2)
+    use_free_cores()
     extra = {"dqn": {"learning_starts": 100}, "a2c": {}}.get(algo, {"batch_size": 64})
     agent = SB3Agent(algo, env_id, seed=0, env_kwargs=env_kwargs, n_envs=8, **extra)
     agent.learn(400)
@@ -123,7 +125,7 @@ def test_hyperparameter_files_and_bad_settings():
 
 
 def test_cnn_baseline_learns_mnist_above_90_percent():
-    torch.set_num_threads(2)
+    use_free_cores()
     agent = FullImageClassifier("cnn", "RAM-MNIST-v0", seed=0)
     agent.learn(30_000)
     result = agent.evaluate(n_episodes=2000)
@@ -136,7 +138,7 @@ def test_full_image_baselines_see_the_same_test_images_as_the_env(tmp_path):
     env = gym.make("RAM-ClutteredMNIST-v0", split="test")
     env.reset(seed=0)
     canvas, _ = data.render(data.fixed_layouts(np.array([0])), np.array([0]))
-    np.testing.assert_array_equal(canvas[0], env.unwrapped.task.canvas[0])
+    np.testing.assert_array_equal(canvas[0], ram_env.glimpse_task(env).canvas[0])
     agent.learn(256)
     clone = load_agent(agent.save(tmp_path / "fc.pt"))
     np.testing.assert_array_equal(clone.predict_images(canvas), agent.predict_images(canvas))
@@ -147,7 +149,7 @@ def test_full_image_baselines_see_the_same_test_images_as_the_env(tmp_path):
 
 
 def test_registry_makes_every_algorithm_and_rejects_unknown():
-    for algo in ALGOS:
+    for algo in ALGORITHMS:
         env_id = "RAM-MNIST-v0"
         agent = make_agent(algo, env_id, seed=0, hparams={"n_envs": 4} if algo not in ("ram", "fc", "cnn") else {})
         assert agent.env_id == env_id

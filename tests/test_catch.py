@@ -63,7 +63,7 @@ def test_episode_start_length_and_reward_only_at_the_end():
 def test_info_state_is_the_true_game_state():
     env = gym.make("RAM-Catch-v0", screen_size=12)
     _, info = env.reset(seed=4)
-    task = env.unwrapped.task
+    task = ram_env.glimpse_task(env)
     for _ in range(11):
         state = info["state"]
         assert state.shape == (5,) and state.dtype == np.float32
@@ -142,7 +142,7 @@ def test_keywords_change_the_game():
 def test_scripted_tracker_catches_every_ball_and_random_far_fewer():
     n = 1000
     vec = gym.make_vec("RAM-Catch-v0", num_envs=n, obs_mode="full")
-    task = vec.unwrapped.task
+    task = ram_env.glimpse_task(vec)
     vec.reset(seed=0)
     rewards = np.zeros(n)
     for _ in range(23):

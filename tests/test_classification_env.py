@@ -54,7 +54,7 @@ def test_paper_settings_and_spaces(env_id):
         assert isinstance(reward, float) and isinstance(terminated, bool)
         assert reward == 0.0 or terminated
     assert steps == kw["n_glimpses"]
-    assert env.unwrapped.task.canvas.shape[1:] == (kw["canvas_size"],) * 2
+    assert ram_env.glimpse_task(env).canvas.shape[1:] == (kw["canvas_size"],) * 2
 
 
 def test_reward_is_one_for_the_true_label_at_the_last_step_only():
@@ -75,7 +75,7 @@ def test_glimpse_is_taken_where_asked_and_clipped():
     np.testing.assert_array_equal(obs["location"], [0, 0])
     obs, *_ = env.step(act(0, (5.0, -0.25)))
     np.testing.assert_array_equal(obs["location"], np.float32([1.0, -0.25]))
-    task = env.unwrapped.task
+    task = ram_env.glimpse_task(env)
     expected = task.sensor(task.canvas[0], np.array([1.0, -0.25]))
     np.testing.assert_array_equal(obs["glimpse"], expected)
     obs, *_ = env.reset(seed=1, options={"initial_location": (0.5, -0.5)})
@@ -261,7 +261,7 @@ def test_every_keyword_overrides_through_make():
     )
     obs, info = env.reset(seed=0)
     assert obs["glimpse"].shape == (2, 6, 6)
-    assert env.unwrapped.task.canvas.shape == (1, 40, 40)
+    assert ram_env.glimpse_task(env).canvas.shape == (1, 40, 40)
     assert info["index"] == 0
 
 
@@ -297,3 +297,39 @@ def test_module_prefixed_ids_work_without_importing_ram_env():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "(3, 12, 12) CatchVectorEnv" in result.stdout
+
+
+def test_test_episodes_are_the_same_for_every_seed():
+    """On the fixed splits the first fixation is fixed by the image index too (issue 14):
+    a score no longer moves with the evaluation seed."""
+    for split in ("test", "validation"):
+        env = gym.make("RAM-ClutteredMNIST-v0", split=split)
+        a = [env.reset(seed=0), env.reset(), env.reset()]  # test images 0, 1, 2
+        b = [env.reset(seed=1), env.reset(), env.reset()]
+        for (obs_a, info_a), (obs_b, info_b) in zip(a, b, strict=True):
+            assert info_a["index"] == info_b["index"]
+            np.testing.assert_array_equal(obs_a["location"], obs_b["location"])
+            np.testing.assert_array_equal(obs_a["glimpse"], obs_b["glimpse"])
+        assert len({tuple(o["location"]) for o, _ in a}) == 3  # still random across images
+    vec = gym.make_vec("RAM-ClutteredMNIST-v0", num_envs=4, split="test")
+    obs, info = vec.reset(seed=5)
+    single = gym.make("RAM-ClutteredMNIST-v0", split="test")
+    first, _ = single.reset(seed=9, options={"index": int(info["index"][2])})
+    assert info["index"].tolist() == [0, 1, 2, 3]
+    # the index option on a fixed split gives that image's fixed episode as well
+    np.testing.assert_array_equal(first["location"], obs["location"][2])
+
+
+def test_rollouts_per_image_groups_envs_on_one_image():
+    vec = gym.make_vec("RAM-ClutteredMNIST-v0", num_envs=6, rollouts_per_image=3)
+    obs, info = vec.reset(seed=0)
+    task = ram_env.glimpse_task(vec)
+    for group in (slice(0, 3), slice(3, 6)):
+        assert len(set(info["index"][group].tolist())) == 1
+        assert (task.canvas[group] == task.canvas[group][:1]).all()
+        assert len({tuple(loc) for loc in obs["location"][group]}) == 3  # different first fixations
+    assert info["index"][0] != info["index"][3]
+    with pytest.raises(ValueError, match="rollouts_per_image=4 must divide num_envs=6"):
+        gym.make_vec("RAM-ClutteredMNIST-v0", num_envs=6, rollouts_per_image=4)
+    with pytest.raises(ValueError, match="rollouts_per_image must be an integer >= 1"):
+        gym.make("RAM-ClutteredMNIST-v0", rollouts_per_image=0)

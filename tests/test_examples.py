@@ -41,7 +41,7 @@ def test_every_example_has_a_tiny_budget():
 EXTRA_RUNS = [
     (
         "train_ram.py",
-        ["--env", "RAM-Catch-v0", "--config", str(ROOT / "agents/ram/recipes/ram_catch.yaml"), "--steps", "3000"],
+        ["--env", "RAM-Catch-v0", "--config", "ram_catch", "--steps", "3000"],
     ),
 ]
 

@@ -1,7 +1,5 @@
 """The RAM agent: model shapes, learning, location learning, persistence, resume, bad input."""
 
-import dataclasses
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -10,6 +8,7 @@ import torch
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.evaluation import evaluate
 from agents.ram import RAM, RecurrentAttentionModel, hybrid_loss
+from agents.threads import use_free_cores
 from ram_env.registration import PAPER_SETTINGS
 
 
@@ -29,7 +28,7 @@ class RandomFixations:
 @pytest.fixture(scope="module")
 def trained():
     """RAM-MNIST-v0 trained for a small budget (about 2 s), with its location weights before training."""
-    torch.set_num_threads(2)
+    use_free_cores()
     agent = RAM("RAM-MNIST-v0", seed=0, num_envs=64)
     before = agent.policy.location_network.mean.weight.detach().clone()
     agent.learn(80_000)
@@ -140,15 +139,6 @@ def test_checkpoints_of_the_removed_ppo_style_mode(tmp_path):
     torch.save(data, path)
     with pytest.raises(CheckpointError, match="update_epochs=4.*removed"):
         RAM.load(path)
-    for shipped in ("RAM-MNIST-v0", "RAM-Catch-v0"):
-        assert "update_epochs" in load_checkpoint(_pretrained(shipped))["config"]
-        RAM.load_pretrained(shipped)
-
-
-def _pretrained(env_id):
-    from agents.pretrained import pretrained_path
-
-    return pretrained_path(env_id)
 
 
 def test_track_says_what_training_reads():
@@ -323,3 +313,15 @@ def test_episode_start_resets_the_state():
     _, restarted = agent.predict(obs, state, episode_start=np.array([True, False]))
     np.testing.assert_allclose(restarted[0][0], fresh[0][0], atol=1e-6)
     assert not np.allclose(restarted[0][1], fresh[0][1])
+
+
+def test_rollouts_per_image_trains_on_groups_of_one_image():
+    agent = RAM("RAM-ClutteredMNIST-v0", seed=0, num_envs=8, rollouts_per_image=4)
+    envs = agent._make_envs()
+    rollout = agent.collect(envs, seed=0)
+    assert rollout.labels[:4].unique().numel() == 1 and rollout.labels[4:].unique().numel() == 1
+    assert agent.learn(640).num_timesteps >= 640
+    with pytest.raises(ValueError, match="rollouts_per_image must divide num_envs"):
+        RAM("RAM-MNIST-v0", num_envs=6, rollouts_per_image=4)
+    with pytest.raises(ValueError, match="rollouts_per_image > 1 needs a classification env"):
+        RAM("RAM-Catch-v0", num_envs=4, rollouts_per_image=2, critic="state")

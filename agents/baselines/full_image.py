@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 import ram_env
+from agents.base import Track
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.evaluation import EvalResult
 from ram_env.datasets import DigitCanvases
@@ -86,7 +87,7 @@ class FullImageClassifier:
         **hparams: fields of :class:`FullImageConfig`.
     """
 
-    track = "privileged"  #: trained supervised on the true labels
+    track: Track = "privileged"  #: trained supervised on the true labels
 
     def __init__(self, algo: str, env_id: str, seed: int | None = 0, **hparams: Any) -> None:
         known = {f.name for f in dataclasses.fields(FullImageConfig)}
@@ -173,7 +174,7 @@ class FullImageClassifier:
         correct = 0
         for lo in range(0, n, batch):
             idx = np.arange(lo, min(lo + batch, n))
-            canvases, _ = data.render(data.fixed_layouts(idx), idx)
+            canvases, _indices = data.render(data.fixed_layouts(idx), idx)
             correct += int((self.predict_images(canvases) == data.labels[idx]).sum())
         return EvalResult(self.env_id, split, n, correct / n, time.perf_counter() - start, True, 1, 0)
 

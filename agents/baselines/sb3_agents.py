@@ -25,6 +25,7 @@ import numpy as np
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
+from agents.base import Track
 from agents.baselines.extractors import GlimpseExtractor, SmallScreenCNN
 from agents.baselines.vec_env import GlimpseVecEnv
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
@@ -93,7 +94,7 @@ class SB3Agent:
             ``encoding``, ``grid``).
     """
 
-    track = "rl"  #: learns from the reward alone (never reads info["label"] or info["state"])
+    track: Track = "rl"  #: learns from the reward alone (never reads info["label"] or info["state"])
 
     def __init__(
         self, algo: str, env_id: str, seed: int | None = 0, env_kwargs: dict[str, Any] | None = None, **hparams: Any

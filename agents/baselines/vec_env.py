@@ -89,6 +89,8 @@ class GlimpseVecEnv(VecEnv):
     def step_wait(self) -> VecEnvStepReturn:
         if not self.task.started:
             raise RuntimeError("step() called before reset()")
+        if self._actions is None:
+            raise RuntimeError("step_wait() called without step_async()")
         action = self.task.check_action(self.decode(self._actions), batched=True)
         reward, terminated = self.task.step(self._all, action)
         self._returns += reward

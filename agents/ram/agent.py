@@ -23,7 +23,6 @@ The surface is Stable-Baselines3's: ``RAM(env_id).learn(steps)``, ``predict``, `
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import warnings
 from pathlib import Path
@@ -36,25 +35,13 @@ import torch
 import ram_env
 from agents.base import Callback, Track
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
-from agents.ram.config import REMOVED_FIELDS, RAMConfig, check_config, true_state_size, typed_hparams
+from agents.ram.config import REMOVED_FIELDS, RAMConfig, catch_warning, check_config, true_state_size, typed_hparams
 from agents.ram.losses import hybrid_loss
 from agents.ram.model import RecurrentAttentionModel
-from agents.ram.rollout import Rollout, collect
+from agents.ram.rollout import Rollout, check_observation, collect
 from ram_env.wrappers import glimpse_action_parts
 
 __all__ = ["RAM"]
-
-_CATCH_RECIPE = "ram_catch"
-
-
-def _catch_warning(env_id: str) -> str:
-    from agents.ram.recipes import load_recipe
-
-    recipe = ", ".join(f"{k}={v!r}" for k, v in load_recipe(_CATCH_RECIPE).items() if k not in ("num_envs", "core"))
-    return (
-        f"{env_id}: the paper's plain REINFORCE stayed at chance on Catch in every budget we tried "
-        f"(up to 3M env steps). The recipe that reaches 99.7% (--config {_CATCH_RECIPE}) adds {recipe}"
-    )
 
 
 class RAM:
@@ -78,7 +65,7 @@ class RAM:
     def __init__(self, env_id: str, seed: int | None = None, device: str = "cpu", **hparams: Any) -> None:
         self.config = cfg = RAMConfig(**typed_hparams(hparams))
         self.env_id = env_id
-        self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+        self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
         self.device = torch.device(device)
         probe = gym.make(env_id, **cfg.env_kwargs)
         self.observation_space: gym.spaces.Dict = probe.observation_space  # type: ignore[assignment]
@@ -93,22 +80,11 @@ class RAM:
         control = ram_env.task_kind(probe) == "control"
         probe.close()
         if control and cfg.critic == "baseline" and cfg.state_loss_weight == 0:
-            warnings.warn(_catch_warning(env_id), stacklevel=2)
+            warnings.warn(catch_warning(env_id), stacklevel=2)
         torch.manual_seed(self.seed)
-        self.policy = RecurrentAttentionModel(
-            self.observation_space["glimpse"].shape,
-            self.action_space[self.action_key].n,
-            core=cfg.core,
-            hidden_size=cfg.hidden_size,
-            glimpse_hidden=cfg.glimpse_hidden,
-            glimpse_out=cfg.glimpse_out,
-            location_std=cfg.location_std,
-            location_grad_to_core=cfg.location_grad_to_core,
-            location_mean=cfg.location_mean,
-            baseline_grad_to_core=cfg.baseline_grad_to_core,
-            critic_state_size=state_size if cfg.critic == "state" else 0,
-            decoder_state_size=state_size if cfg.state_loss_weight > 0 else 0,
-        ).to(self.device)
+        self.policy = RecurrentAttentionModel(self.glimpse_shape, self.n_actions, **cfg.model_options(state_size)).to(
+            self.device
+        )
         self.optimizer: torch.optim.Optimizer
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
@@ -143,9 +119,12 @@ class RAM:
                 "(for Catch use the default obs_mode='glimpse')"
             )
         try:
-            return glimpse_action_parts(act)[0]
+            key = glimpse_action_parts(act)[0]
         except ValueError as err:
             raise ValueError(f"{self.env_id}: RAM needs Dict(location, <one Discrete>) actions: {err}") from err
+        self.glimpse_shape: tuple[int, ...] = tuple(obs["glimpse"].shape or ())
+        self.n_actions = int(act[key].n)  # type: ignore[attr-defined]  # a Discrete, checked above
+        return key
 
     # ------------------------------------------------------------------ training
     def _make_envs(self) -> gym.vector.VectorEnv:
@@ -161,36 +140,14 @@ class RAM:
             self.policy, envs, self.action_key, bool(self.config.supervised), seed=seed, deterministic=deterministic
         )
 
-    def _learning_rate(self) -> float:
-        cfg = self.config
-        progress = min(1.0, self.num_timesteps / max(1, self.total_timesteps))
-        low = cfg.min_lr_fraction
-        if cfg.lr_schedule == "linear":
-            factor = 1 - (1 - low) * progress
-        elif cfg.lr_schedule == "cosine":
-            factor = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
-        else:
-            factor = 1.0
-        return cfg.learning_rate * factor
-
     def train_step(self, envs: gym.vector.VectorEnv, seed: int | None = None) -> dict[str, float]:
         """One update: a batch of episodes, the hybrid loss, one gradient step.  Returns its metrics."""
         cfg = self.config
-        lr = self._learning_rate()
+        lr = cfg.learning_rate_at(self.num_timesteps / max(1, self.total_timesteps))
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         rollout = self.collect(envs, seed=seed)
-        loss, terms = hybrid_loss(
-            rollout,
-            bool(cfg.supervised),
-            reinforce_weight=cfg.reinforce_weight,
-            baseline_weight=cfg.baseline_weight,
-            entropy_coef=cfg.entropy_coef,
-            normalize_advantage=cfg.normalize_advantage,
-            gamma=cfg.gamma,
-            gae_lambda=cfg.gae_lambda,
-            state_loss_weight=cfg.state_loss_weight,
-        )
+        loss, terms = hybrid_loss(rollout, bool(cfg.supervised), **cfg.loss_options())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         max_norm = cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
@@ -303,7 +260,7 @@ class RAM:
             ``(action, state)``: ``{"location": float32 (2,) or (N, 2), <key>: int or
             int64 (N,)}`` and the new state (tuple of float32 ``(N, hidden)`` arrays).
         """
-        glimpse, location, single = self._check_observation(observation)
+        glimpse, location, single = check_observation(observation, self.glimpse_shape, self.env_id)
         n = glimpse.shape[0]
         if state is None:
             torch_state = self.policy.initial_state(n)
@@ -337,25 +294,6 @@ class RAM:
             return {"location": loc[0], self.action_key: int(act[0])}, new_state
         return {"location": loc, self.action_key: act}, new_state
 
-    def _check_observation(self, observation: Any) -> tuple[np.ndarray, np.ndarray, bool]:
-        shape = self.observation_space["glimpse"].shape
-        if not isinstance(observation, dict) or "glimpse" not in observation or "location" not in observation:
-            raise ValueError(f"observation must be a dict with 'glimpse' and 'location', got {type(observation)}")
-        glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
-        location = np.asarray(observation["location"], dtype=np.float32)
-        single = glimpse.shape == shape
-        if single:
-            glimpse, location = glimpse[None], location[None]
-        if glimpse.shape[1:] != shape or location.shape != (glimpse.shape[0], 2):
-            raise ValueError(
-                f"observation glimpse must be {shape} or (N, *{shape}) with location (2,) or (N, 2); got "
-                f"glimpse {np.shape(observation['glimpse'])}, location {np.shape(observation['location'])} "
-                f"(this agent was trained on {self.env_id})"
-            )
-        if not (np.all(np.isfinite(glimpse)) and np.all(np.isfinite(location))):
-            raise ValueError("observation contains NaN or inf")
-        return glimpse, location, single
-
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike, extra: dict[str, Any] | None = None, weights_only: bool = False) -> Path:
         """Write weights, optimizer, config, progress and RNG states to ``path`` (atomically).
@@ -377,8 +315,8 @@ class RAM:
                 "total_timesteps": self.total_timesteps,
             },
             "spaces": {
-                "glimpse": list(self.observation_space["glimpse"].shape),
-                "n_actions": int(self.action_space[self.action_key].n),
+                "glimpse": list(self.glimpse_shape),
+                "n_actions": self.n_actions,
                 "action_key": self.action_key,
             },
             "extra": plain(extra or {}, "extra"),

@@ -4,13 +4,14 @@ all of their checks (types, ranges, and what the environment must offer)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["RAMConfig", "check_config", "typed_hparams", "true_state_size", "REMOVED_FIELDS"]
+__all__ = ["RAMConfig", "check_config", "typed_hparams", "true_state_size", "catch_warning", "REMOVED_FIELDS"]
 
 #: fields of older checkpoints that no longer exist, with the only value they may hold
 #: (the PPO-style clipped updates were removed: RESULTS.md records that they did not learn)
@@ -86,6 +87,38 @@ class RAMConfig:
     """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keywords for ``gym.make_vec(env_id, ...)`` (e.g. ``{"n_glimpses": 4}``)."""
+
+    def model_options(self, state_size: int = 0) -> dict[str, Any]:
+        """Keywords of :class:`~agents.ram.model.RecurrentAttentionModel` (``state_size``: ``d``
+        of the env's true state, for the critic and the decoder when they are on)."""
+        return {
+            "core": self.core,
+            "hidden_size": self.hidden_size,
+            "glimpse_hidden": self.glimpse_hidden,
+            "glimpse_out": self.glimpse_out,
+            "location_std": self.location_std,
+            "location_grad_to_core": self.location_grad_to_core,
+            "location_mean": self.location_mean,
+            "baseline_grad_to_core": self.baseline_grad_to_core,
+            "critic_state_size": state_size if self.critic == "state" else 0,
+            "decoder_state_size": state_size if self.state_loss_weight > 0 else 0,
+        }
+
+    def loss_options(self) -> dict[str, Any]:
+        """Keywords of :func:`~agents.ram.losses.hybrid_loss` (all but the rollout and ``supervised``)."""
+        names = ("reinforce_weight", "baseline_weight", "entropy_coef", "normalize_advantage", "gamma", "gae_lambda")
+        return {name: getattr(self, name) for name in (*names, "state_loss_weight")}
+
+    def learning_rate_at(self, progress: float) -> float:
+        """The scheduled learning rate at ``progress`` in ``[0, 1]`` of the training budget."""
+        progress, low = min(1.0, progress), self.min_lr_fraction
+        if self.lr_schedule == "linear":
+            factor = 1 - (1 - low) * progress
+        elif self.lr_schedule == "cosine":
+            factor = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
+        else:
+            factor = 1.0
+        return self.learning_rate * factor
 
 
 def typed_hparams(hparams: dict[str, Any]) -> dict[str, Any]:
@@ -174,3 +207,15 @@ def true_state_size(cfg: RAMConfig, env_id: str, probe: gym.Env) -> int:
             f"info['state'] (RAM-Catch-v0 does); {env_id} gives info keys {sorted(info)}"
         )
     return int(state.size)
+
+
+def catch_warning(env_id: str, recipe_name: str = "ram_catch") -> str:
+    """What to tell a user who trains the paper's plain REINFORCE on Catch: the shipped
+    recipe's settings, read from the recipe itself."""
+    from agents.ram.recipes import load_recipe
+
+    recipe = ", ".join(f"{k}={v!r}" for k, v in load_recipe(recipe_name).items() if k not in ("num_envs", "core"))
+    return (
+        f"{env_id}: the paper's plain REINFORCE stayed at chance on Catch in every budget we tried "
+        f"(up to 3M env steps). The recipe that reaches 99.7% (--config {recipe_name}) adds {recipe}"
+    )

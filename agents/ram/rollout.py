@@ -25,7 +25,7 @@ from torch.distributions import Categorical
 
 from agents.ram.model import RecurrentAttentionModel, StepOutput
 
-__all__ = ["Rollout", "StepRecorder", "TrueStateBlock", "collect"]
+__all__ = ["Rollout", "StepRecorder", "TrueStateBlock", "collect", "check_observation"]
 
 
 @dataclass
@@ -162,3 +162,24 @@ def collect(
         if not alive.any():
             break
     return Rollout(final_logits=final_logits, labels=labels, **steps.stacked())
+
+
+def check_observation(observation: Any, shape: tuple[int, ...], env_id: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(glimpse (N, k, g, g), location (N, 2), single)`` float32 from one observation or a
+    batch; ``ValueError`` naming what does not fit the ``shape`` the agent was trained on."""
+    if not isinstance(observation, dict) or "glimpse" not in observation or "location" not in observation:
+        raise ValueError(f"observation must be a dict with 'glimpse' and 'location', got {type(observation)}")
+    glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
+    location = np.asarray(observation["location"], dtype=np.float32)
+    single = glimpse.shape == shape
+    if single:
+        glimpse, location = glimpse[None], location[None]
+    if glimpse.shape[1:] != shape or location.shape != (glimpse.shape[0], 2):
+        raise ValueError(
+            f"observation glimpse must be {shape} or (N, *{shape}) with location (2,) or (N, 2); got "
+            f"glimpse {np.shape(observation['glimpse'])}, location {np.shape(observation['location'])} "
+            f"(this agent was trained on {env_id})"
+        )
+    if not (np.all(np.isfinite(glimpse)) and np.all(np.isfinite(location))):
+        raise ValueError("observation contains NaN or inf")
+    return glimpse, location, single

@@ -1,0 +1,152 @@
+"""The agent contract and the one algorithm table: a throwaway algorithm added with one
+table entry runs through `ram train`, `ram eval` and `ram bench` unchanged."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import ram_env
+from agents import cli
+from agents.base import ALGORITHMS, Agent, Algorithm, GlimpseAgent, ImageClassifier, algorithm, register_algorithm
+from agents.checkpoint import load_checkpoint, save_checkpoint
+
+
+class CentreStarer:
+    """Looks at the centre and guesses the label it saw most often in training: a real,
+    tiny learner (the majority class) that meets the agent contract."""
+
+    algo = "centre-starer"
+    track = "rl"
+
+    def __init__(self, env_id: str, seed: int | None = 0, env_kwargs: dict | None = None) -> None:
+        self.env_id, self.seed, self.env_kwargs = env_id, seed, dict(env_kwargs or {})
+        self.num_timesteps = 0
+        self.counts = np.zeros(10)
+
+    def learn(self, total_timesteps, callback=None, reset_num_timesteps=True):
+        envs = gym.make_vec(self.env_id, num_envs=8, **self.env_kwargs)
+        envs.reset(seed=self.seed)
+        while self.num_timesteps < total_timesteps:
+            guess = np.full(8, int(self.counts.argmax()))
+            _, reward, terminated, _, _ = envs.step({"location": np.zeros((8, 2), np.float32), "label": guess})
+            self.num_timesteps += 8
+            self.counts[guess[terminated & (reward > 0)]] += 1  # rewarded guesses only: no info["label"]
+            if (
+                callback is not None
+                and callback({"env_steps": self.num_timesteps, "reward": float(reward.mean())}) is False
+            ):
+                break
+        return self
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=True):
+        n = np.shape(observation["location"])[0]
+        return {"location": np.zeros((n, 2), np.float32), "label": np.full(n, int(self.counts.argmax()))}, state
+
+    def save(self, path, extra=None):
+        return save_checkpoint(
+            path,
+            {
+                "algo": self.algo,
+                "env_id": self.env_id,
+                "config": {"seed": self.seed},
+                "model": {},
+                "counts": self.counts.tolist(),
+                "num_timesteps": self.num_timesteps,
+            },
+        )
+
+    @classmethod
+    def load(cls, path, env_id=None):
+        data = load_checkpoint(path, algo=cls.algo, env_id=env_id)
+        agent = cls(data["env_id"], data["config"]["seed"])
+        agent.counts, agent.num_timesteps = np.array(data["counts"]), data["num_timesteps"]
+        return agent
+
+
+@pytest.fixture
+def throwaway():
+    entry = register_algorithm(
+        Algorithm(
+            "centre-starer",
+            make=lambda env_id, seed, hparams, env_kwargs: CentreStarer(env_id, seed, env_kwargs),
+            load=lambda path, env_id: CentreStarer.load(path, env_id),
+            default_steps=800,
+            settings=lambda env_id, hparams: dict(hparams),
+            description="looks at the centre, names the most rewarded label",
+        )
+    )
+    yield entry
+    del ALGORITHMS["centre-starer"]
+
+
+def test_builtin_agents_meet_the_contract():
+    from agents.ram import RAM
+
+    agent = RAM("RAM-MNIST-v0", num_envs=4)
+    assert isinstance(agent, Agent) and isinstance(agent, GlimpseAgent) and not isinstance(agent, ImageClassifier)
+    assert set(ALGORITHMS) >= {"ram", "ppo", "a2c", "dqn", "recurrent-ppo", "fc", "cnn"}
+    with pytest.raises(ValueError, match="unknown algorithm 'nope'; choose one of ram, ppo"):
+        algorithm("nope")
+    with pytest.raises(ValueError, match="already registered"):
+        register_algorithm(ALGORITHMS["ram"])
+
+
+def test_one_table_entry_runs_through_train_eval_and_bench(throwaway, tmp_path, capsys):
+    assert isinstance(CentreStarer("RAM-MNIST-v0"), GlimpseAgent)
+    out = tmp_path / "run"
+    assert (
+        cli.main(
+            [
+                "train",
+                "--algo",
+                "centre-starer",
+                "--env",
+                "RAM-MNIST-v0",
+                "--out",
+                str(out),
+                "--no-progress",
+                "--no-tensorboard",
+                "--eval-episodes",
+                "100",
+            ]
+        )
+        == 0
+    )
+    assert json.loads((out / "eval.json").read_text())["episodes"] == 100
+    assert CentreStarer.load(out / "model.pt").num_timesteps >= 800  # the table's default budget
+    capsys.readouterr()
+    assert cli.main(["eval", str(out / "model.pt"), "--episodes", "50", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["episodes"] == 50
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        "name: t\nalgos: [centre-starer]\nenvs: [RAM-MNIST-v0]\nseeds: [0]\nsteps: 96\neval_episodes: 20\n"
+    )
+    assert cli.main(["bench", str(sweep), "--out", str(tmp_path / "bench")]) == 0
+    rows = (tmp_path / "bench" / "results.csv").read_text().splitlines()
+    assert len(rows) == 2 and ",ok," in rows[1]
+
+
+def test_env_surface_for_agents():
+    env = gym.make("RAM-ClutteredMNIST-v0")
+    vec = gym.make_vec("RAM-Catch-v0", num_envs=3)
+    assert ram_env.task_kind(env) == "classification" and ram_env.task_kind(vec) == "control"
+    assert ram_env.glimpse_sensor(env).shape == (3, 12, 12)
+    assert len(ram_env.image_dataset(env)) == 55_000
+    with pytest.raises(ValueError, match="control environment has no image dataset"):
+        ram_env.image_dataset(vec)
+    with pytest.raises(RuntimeError, match="before reset"):
+        ram_env.episode_image(vec, 0)
+    vec.reset(seed=0)
+    assert ram_env.episode_image(vec, 2).shape == (24, 24)
+    state = ram_env.get_rng_state(vec)
+    first = vec.reset()[0]["glimpse"]
+    ram_env.set_rng_state(vec, state)
+    np.testing.assert_array_equal(vec.reset()[0]["glimpse"], first)
+    with pytest.raises(ValueError, match="2 env generators, this env 3"):
+        ram_env.set_rng_state(vec, state[:2])
+    with pytest.raises(TypeError, match="not a ram-gym environment"):
+        ram_env.task_kind(gym.make("CartPole-v1"))
