@@ -35,6 +35,15 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "clip5": ("gradient clipping at global norm 5", ["--set", "max_grad_norm=5"]),
     "center": ("first fixation at the centre", ["--env-arg", "initial_location=center"]),
     "linear": ("linear location mean (env clips)", ["--set", "location_mean=linear"]),
+    "first-none": (
+        "no first glimpse: the location network chooses all 8 fixations",
+        ["--env-arg", "initial_location=none"],
+    ),
+    "batch64": ("64 episodes per update (4x the updates for the same env steps)", ["--set", "num_envs=64"]),
+    "m8-256img": (
+        "8 rollouts of each of 256 images per update (2,048 episodes; as many images as base)",
+        ["--set", "rollouts_per_image=8", "--set", "num_envs=2048"],
+    ),
 }
 
 

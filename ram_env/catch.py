@@ -224,7 +224,8 @@ class CatchEnv(GlimpseEnv):
     ## Starting State
     Ball in the top row at a random column with a random angle; paddle at a uniformly
     random position; the first glimpse at a random location (``initial_location``:
-    ``"random"``, ``"center"`` or ``(row, col)``).
+    ``"random"``, ``"center"``, ``(row, col)``, or ``"none"``: the first observation is
+    empty - zeros at ``(0, 0)`` - and the agent chooses every fixation).
 
     ## Episode End
     Terminated when the ball reaches the bottom row: ``ceil((screen_size - 1) /
@@ -250,7 +251,7 @@ class CatchEnv(GlimpseEnv):
     | ``n_scales`` | 3 | patches per glimpse |
     | ``scale_factor`` | 2.0 | width ratio of successive patches |
     | ``obs_mode`` | ``"glimpse"`` | ``"glimpse"`` or ``"full"`` |
-    | ``initial_location`` | ``"random"`` | first fixation |
+    | ``initial_location`` | ``"random"`` | first fixation (``"random"``, ``"center"``, ``"none"``, ``(row, col)``) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     Unknown or invalid keywords raise ``ValueError``.

@@ -56,7 +56,7 @@ class ClassificationTask(GlimpseTask):
             GlimpseSensor(glimpse_size, n_scales, scale_factor),
             (canvas_size, canvas_size),
             n_actions=10,
-            max_steps=self.n_glimpses,
+            max_steps=self.n_glimpses + 1,  # + the empty first observation of initial_location="none"
             initial_location=initial_location,
         )
         n = self.num_envs
@@ -106,7 +106,7 @@ class ClassificationTask(GlimpseTask):
         return self.initial_locations(fixation, options)
 
     def _advance(self, ids: np.ndarray, locations: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        final = self.steps[ids] >= self.n_glimpses
+        final = self.steps[ids] >= self.n_glimpses + self.blank_start[ids]
         reward = np.where(final, (choices == self.label[ids]).astype(np.float64), 0.0)
         if not final.all():
             self._look(ids[~final], locations[~final])
@@ -163,14 +163,19 @@ class GlimpseClassificationEnv(GlimpseEnv):
     at a uniformly random location (``initial_location="random"``), the centre
     (``"center"``) or a given ``(row, col)``.  On the validation and test splits the
     "random" first fixation is fixed by the image's index too, so a test episode is
-    the same for every agent and every seed.
+    the same for every agent and every seed.  With ``initial_location="none"`` the first
+    observation carries no glimpse (zeros, at location ``(0, 0)``) and the agent chooses
+    every one of the ``n_glimpses`` fixations; the episode then has ``n_glimpses + 1``
+    steps (see Episode End).
 
     ## Episode End
     The episode has exactly ``n_glimpses`` steps: the reset gives glimpse 1, steps
     1 .. ``n_glimpses - 1`` give glimpses 2 .. ``n_glimpses`` at the chosen locations,
     and step ``n_glimpses`` scores ``label`` (its ``location`` is ignored and the last
-    observation repeated) and returns ``terminated=True``.  Never truncated.  Calling
-    ``step`` after the end, or before ``reset``, raises ``RuntimeError``.
+    observation repeated) and returns ``terminated=True``.  With
+    ``initial_location="none"`` the reset gives an empty observation and steps 1 ..
+    ``n_glimpses`` give glimpses 1 .. ``n_glimpses``: ``n_glimpses + 1`` steps.  Never
+    truncated.  Calling ``step`` after the end, or before ``reset``, raises ``RuntimeError``.
 
     ## Info
     ``info["label"]`` is the true digit (for the supervised part of the paper's hybrid
@@ -195,7 +200,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``glimpse_size`` | 8 | retina resolution ``g`` |
     | ``n_scales`` | 1 | patches per glimpse ``k`` |
     | ``scale_factor`` | 2.0 | width ratio of successive patches |
-    | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"`` or ``(row, col)`` |
+    | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"``, ``"none"`` or ``(row, col)`` |
     | ``data_dir`` | bundled | another directory holding the four MNIST idx ``.gz`` files |
     | ``rollouts_per_image`` | 1 | vector env: groups of this many consecutive envs share an image (see below) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |

@@ -33,15 +33,19 @@ class InvalidAction(ValueError):
     """An action that does not belong to the action space (shape, range, NaN, ...)."""
 
 
+INITIAL_LOCATIONS = ("random", "center", "none")
+
+
 def parse_initial_location(value: Any) -> str | np.ndarray:
-    """``"random"``, ``"center"`` or a ``(row, col)`` pair in ``[-1, 1]``."""
+    """``"random"``, ``"center"``, ``"none"`` (no first glimpse: the agent chooses every
+    fixation) or a ``(row, col)`` pair in ``[-1, 1]``."""
     if isinstance(value, str):
-        if value not in ("random", "center"):
-            raise ValueError(f"initial_location must be 'random', 'center' or (row, col), got {value!r}")
+        if value not in INITIAL_LOCATIONS:
+            raise ValueError(f"initial_location must be 'random', 'center', 'none' or (row, col), got {value!r}")
         return value
     loc = np.asarray(value, dtype=np.float64) if not isinstance(value, (dict, set)) else np.zeros(0)
     if loc.shape != (2,) or not np.all(np.isfinite(loc)) or np.any(np.abs(loc) > 1):
-        raise ValueError(f"initial_location must be 'random', 'center' or (row, col) in [-1, 1], got {value!r}")
+        raise ValueError(f"initial_location must be 'random', 'center', 'none' or (row, col) in [-1, 1], got {value!r}")
     return loc
 
 
@@ -127,6 +131,7 @@ class GlimpseTask(ABC):
         self.path_length = np.zeros(n, dtype=np.int64)
         self.steps = np.zeros(n, dtype=np.int64)
         self.done = np.ones(n, dtype=bool)
+        self.blank_start = np.zeros(n, dtype=bool)  #: the episode began with no glimpse
         self.started = False
         self._integral: IntegralImages | None = None  # of the N current images
 
@@ -173,6 +178,8 @@ class GlimpseTask(ABC):
             return np.broadcast_to(mode, u.shape).copy()
         if mode == "center":
             return np.zeros_like(u)
+        if mode == "none":  # no first glimpse (see reset)
+            return np.full_like(u, np.nan)
         return u * 2.0 - 1.0
 
     def reset(self, ids: np.ndarray, options: Mapping[str, Any] | None = None) -> None:
@@ -185,7 +192,11 @@ class GlimpseTask(ABC):
         self.steps[ids] = 0
         self.path_length[ids] = 0
         self.done[ids] = False
-        self._look(ids, locations)
+        blank = np.isnan(locations[:, 0])  # initial_location="none": an empty first observation
+        self.blank_start[ids] = blank
+        self.glimpse[ids[blank]] = 0.0
+        self.location[ids[blank]] = 0.0
+        self._look(ids[~blank], locations[~blank])
         self.started = True
 
     reset_options = frozenset({"initial_location"})
@@ -269,11 +280,8 @@ class GlimpseTask(ABC):
         """uint8 ``(H', W', 3)``: slot ``i``'s image upscaled, retina squares and glimpse path."""
         image = self.frame_image(i)
         length = int(self.path_length[i])
-        return rendering.draw_glimpses(
-            image,
-            boxes=self.sensor.patch_boxes(self.location[i], *self.image_shape),
-            path=self.path[i, :length],
-        )
+        boxes = self.sensor.patch_boxes(self.location[i], *self.image_shape) if length else np.zeros((0, 4))
+        return rendering.draw_glimpses(image, boxes=boxes, path=self.path[i, :length])
 
 
 class GlimpseEnv(gym.Env):

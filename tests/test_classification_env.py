@@ -333,3 +333,28 @@ def test_rollouts_per_image_groups_envs_on_one_image():
         gym.make_vec("RAM-ClutteredMNIST-v0", num_envs=6, rollouts_per_image=4)
     with pytest.raises(ValueError, match="rollouts_per_image must be an integer >= 1"):
         gym.make("RAM-ClutteredMNIST-v0", rollouts_per_image=0)
+
+
+def test_initial_location_none_lets_the_agent_choose_every_fixation():
+    env = gym.make("RAM-ClutteredMNIST-v0", initial_location="none")
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, info = env.reset(seed=0)
+    assert not obs["glimpse"].any() and (obs["location"] == 0).all()
+    chosen = np.linspace(-0.8, 0.8, 9, dtype=np.float32)[:, None].repeat(2, 1)
+    steps, done = 0, False
+    while not done:
+        obs, reward, done, _, info = env.step({"location": chosen[steps], "label": 0})
+        steps += 1
+        if not done:  # every glimpse is at the location the agent chose
+            np.testing.assert_array_equal(obs["location"], chosen[steps - 1])
+            want = ram_env.glimpse_sensor(env)(ram_env.episode_image(env), chosen[steps - 1])
+            np.testing.assert_allclose(obs["glimpse"], want, atol=1e-6)
+    assert steps == 8 + 1  # n_glimpses glimpses, all chosen, then the label
+    assert ram_env.glimpse_task(env).path_length[0] == 8
+    vec = gym.make_vec("RAM-ClutteredMNIST-v0", num_envs=3)
+    obs, _ = vec.reset(seed=0, options={"initial_location": "none"})
+    assert not obs["glimpse"].any()
+    for _ in range(8):
+        _, _, terminated, _, _ = vec.step({"location": np.zeros((3, 2), np.float32), "label": np.zeros(3, int)})
+        assert not terminated.any()
+    assert vec.step({"location": np.zeros((3, 2), np.float32), "label": np.zeros(3, int)})[2].all()
