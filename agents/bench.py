@@ -115,6 +115,12 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
             raw[key] = [raw[key]]
         if not isinstance(raw[key], list) or not raw[key]:
             raise SweepConfigError(f"{path}: {key} must be a non-empty list, got {raw[key]!r}")
+    for key in ("algos", "envs", "seeds"):
+        repeated = sorted({str(v) for v in raw[key] if raw[key].count(v) > 1})
+        if repeated:
+            raise SweepConfigError(f"{path}: {key} lists {repeated} more than once (each run would run twice)")
+    if not isinstance(raw["name"], str) or not raw["name"]:
+        raise SweepConfigError(f"{path}: name must be a non-empty string, got {raw['name']!r}")
     bad_algos = [a for a in raw["algos"] if a not in ALGORITHMS]
     if bad_algos:
         raise SweepConfigError(f"{path}: unknown algorithm(s) {bad_algos}; known: {list(ALGORITHMS)}")
@@ -123,14 +129,43 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
         raise SweepConfigError(f"{path}: unknown env id(s) {bad_envs}; known: {list(ENV_IDS)}")
     if not all(isinstance(s, int) and not isinstance(s, bool) for s in raw["seeds"]):
         raise SweepConfigError(f"{path}: seeds must be integers, got {raw['seeds']!r}")
-    if not isinstance(raw["steps"], int) or raw["steps"] < 1:
+    if isinstance(raw["steps"], bool) or not isinstance(raw["steps"], int) or raw["steps"] < 1:
         raise SweepConfigError(f"{path}: steps must be a positive integer, got {raw['steps']!r}")
+    minutes = raw.get("minutes")
+    if minutes is not None and (
+        isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < float("inf")
+    ):
+        raise SweepConfigError(f"{path}: minutes must be a positive number (or null), got {minutes!r}")
+    episodes = raw.get("eval_episodes", 1000)
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise SweepConfigError(f"{path}: eval_episodes must be a positive integer, got {episodes!r}")
     for key in ("hparams", "env_kwargs"):
         value = raw.get(key) or {}
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise SweepConfigError(f"{path}: {key} must map names to mappings, got {value!r}")
         raw[key] = value
+    names = {"hparams": set(raw["algos"]), "env_kwargs": set(raw["envs"])}
+    for key, allowed in names.items():
+        stray = sorted(set(raw[key]) - allowed)
+        if stray:
+            raise SweepConfigError(f"{path}: {key} names {stray}, which the sweep does not run ({sorted(allowed)})")
     return SweepConfig(**raw)
+
+
+def check_runs(config: SweepConfig, log: Any = print) -> None:
+    """Build each (algorithm, environment) pair's agent once, before any run starts, so an
+    unknown hyper-parameter or an invalid env keyword fails now rather than after hours."""
+    from agents.registry import make_agent
+
+    for env_id in config.envs:
+        for algo in config.algos:
+            try:
+                make_agent(
+                    algo, env_id, config.seeds[0], config.hparams.get(algo, {}), config.env_kwargs.get(env_id, {})
+                )
+            except Exception as err:
+                raise SweepConfigError(f"{algo} on {env_id} cannot be made: {type(err).__name__}: {err}") from None
+    log(f"checked {len(config.algos) * len(config.envs)} algorithm x environment pair(s)")
 
 
 def expand(config: SweepConfig) -> list[RunSpec]:
@@ -201,11 +236,16 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: A
     for spec in specs:
         done = out / "runs" / spec.name / "result.json"
         if done.exists():
-            previous = json.loads(done.read_text())
-            if previous.get("status") == "ok":
+            try:
+                previous = json.loads(done.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):  # truncated by a kill: run it again
+                previous = {}
+            if isinstance(previous, dict) and previous.get("status") == "ok":
                 results[spec.name] = previous
                 continue
         todo.append(spec)
+    if todo:
+        check_runs(config, log)
     log(
         f"sweep {config.name}: {len(specs)} runs, {len(specs) - len(todo)} already finished, {len(todo)} to run "
         f"with {jobs} job(s)"
@@ -215,7 +255,7 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: A
         for spec in todo:
             results[spec.name] = _report(execute(spec, str(out / "runs" / spec.name), threads), log)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
             futures = [pool.submit(execute, s, str(out / "runs" / s.name), threads) for s in todo]
             for future in futures:
                 result = future.result()
@@ -223,6 +263,20 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: A
     ordered = [results[s.name] for s in specs if s.name in results]
     summarize(ordered, out, config.name)
     return ordered
+
+
+def _die_with_parent() -> None:
+    """In a worker: be sent SIGTERM when the sweep's process dies, even by SIGKILL (Linux)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their pipe closes
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _report(result: dict[str, Any], log: Any) -> dict[str, Any]:

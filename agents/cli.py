@@ -24,14 +24,18 @@ from typing import Any
 import numpy as np
 
 from agents.threads import use_free_cores
+from ram_env.mnist import MnistDataError
 
 __all__ = ["main", "build_parser"]
 
 
 def _parse_value(text: str) -> Any:
-    import yaml
+    from agents.yamlfile import YamlFileError, parse
 
-    return yaml.safe_load(text)
+    try:
+        return parse(text, f"the value {text!r}")
+    except YamlFileError as err:
+        raise SystemExit(f"ram train: {err}") from None
 
 
 def _hparams(args: argparse.Namespace) -> dict[str, Any]:
@@ -77,6 +81,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise SystemExit(f"ram train: --checkpoint-every must be >= 1 (updates), got {args.checkpoint_every}")
     if args.minutes is not None and not args.minutes > 0:
         raise SystemExit(f"ram train: --minutes must be > 0, got {args.minutes}")
+    import gymnasium as gym
+
+    import ram_env
+
+    if args.env not in gym.envs.registry:
+        raise SystemExit(f"ram train: unknown environment {args.env!r}; ram-gym's are {', '.join(ram_env.ENV_IDS)}")
     options = {
         "minutes": args.minutes,
         "checkpoint_every": args.checkpoint_every,
@@ -226,14 +236,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise SystemExit("ram bench: --jobs must be >= 1")
     out = Path(args.out or f"runs/bench-{config.name}")
-    results = run_sweep(config, out, jobs=args.jobs)
+    try:
+        results = run_sweep(config, out, jobs=args.jobs)
+    except SweepConfigError as err:
+        raise SystemExit(f"ram bench: {err}") from None
     failed = sum(r["status"] != "ok" for r in results)
     print((out / "results.md").read_text())
     print(
         f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'curves.png'}, {out / 'scores.png'}"
         + (f"; {failed} run(s) failed (see results.csv; re-run to retry them)" if failed else "")
     )
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_play(args: argparse.Namespace) -> int:
@@ -442,17 +455,28 @@ EXTRAS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``ram`` command; a problem with the input is one line on stderr and exit code 2."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except SystemExit as err:
+        if isinstance(err.code, str):  # our one-line messages
+            print(err.code, file=sys.stderr)
+            return 2
+        raise
+    except MnistDataError as err:
+        print(f"ram {args.command}: {err}", file=sys.stderr)
+        return 2
     except ModuleNotFoundError as err:
         extra = EXTRAS.get((err.name or "").split(".")[0])
         if extra is None:
             raise
-        raise SystemExit(
+        print(
             f"ram {args.command}: needs {err.name!r}, which is not installed: "
-            f"pip install 'ram-gym[{extra}]' (or 'ram-gym[all]')"
-        ) from None
+            f"pip install 'ram-gym[{extra}]' (or 'ram-gym[all]')",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -66,6 +67,24 @@ def info_at(arrays: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
     return {k: v[i].item() if v.ndim == 1 else v[i].copy() for k, v in arrays.items()}
 
 
+def check_memory(num_envs: int, sensor: GlimpseSensor, image_shape: tuple[int, int]) -> None:
+    """Refuse, before allocating, a batch whose arrays would take more than half the
+    machine's memory (``ValueError`` naming ``num_envs`` and the image size)."""
+    h, w = image_shape
+    side = 2 * sensor.pad + 1
+    per_env = 8 * (h + side) * (w + side) + 2 * h * w + 4 * int(np.prod(sensor.shape))  # tables, images, glimpse
+    need = num_envs * per_env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 64 * 2**30
+    if need > total / 2:
+        raise ValueError(
+            f"num_envs={num_envs:,} with {h}x{w} images would need about {need / 2**30:,.1f} GiB, more than half "
+            f"of this machine's {total / 2**30:,.0f} GiB; use fewer envs or smaller images"
+        )
+
+
 def check_positive_int(name: str, value: Any, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -102,6 +121,13 @@ class GlimpseTask(ABC):
         initial_location: Any = "random",
     ) -> None:
         self.num_envs = check_positive_int("num_envs", num_envs)
+        if sensor.patch_sizes[-1] > 4 * max(image_shape):
+            raise ValueError(
+                f"the largest glimpse patch ({sensor.patch_sizes[-1]:,.0f} pixels: glimpse_size={sensor.glimpse_size}, "
+                f"n_scales={sensor.n_scales}, scale_factor={sensor.scale_factor:g}) is more than 4 times the "
+                f"{image_shape[0]}x{image_shape[1]} image; use fewer scales or a smaller scale_factor"
+            )
+        check_memory(self.num_envs, sensor, image_shape)
         self.sensor = sensor
         self.image_shape = image_shape
         self.n_actions = n_actions
@@ -254,6 +280,9 @@ class GlimpseTask(ABC):
         if location.shape != loc_shape:
             raise InvalidAction(f"action['location'] must have shape {loc_shape}, got {location.shape}")
         if not np.all(np.isfinite(location)):
+            if batched:
+                i = int(np.flatnonzero(~np.isfinite(location).all(1))[0])
+                raise InvalidAction(f"action['location'] must be finite: env {i} of {n} has {location[i].tolist()}")
             raise InvalidAction(f"action['location'] must be finite, got {location.tolist()}")
         raw = np.asarray(action[key])
         if (
@@ -261,13 +290,16 @@ class GlimpseTask(ABC):
             or raw.dtype.kind not in "iuf"
             or (raw.dtype.kind == "f" and (not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw))))
         ):
+            shown = repr(action[key]) if raw.size <= 8 else f"{raw.dtype} array of shape {raw.shape}"
             raise InvalidAction(
                 f"action['{key}'] must be {'an int array of shape ' + str(choice_shape) if batched else 'an int'}"
-                f" in [0, {self.n_actions}), got {action[key]!r}"
+                f" in [0, {self.n_actions}), got {shown}"
             )
         choice = raw.astype(np.int64)
-        if np.any(choice < 0) or np.any(choice >= self.n_actions):
-            raise InvalidAction(f"action['{key}'] must be in [0, {self.n_actions}), got {choice.tolist()}")
+        bad = (choice < 0) | (choice >= self.n_actions)
+        if np.any(bad):
+            where = f"env {int(np.flatnonzero(bad)[0])} of {n} has {int(choice.flat[np.flatnonzero(bad)[0]])}"
+            raise InvalidAction(f"action['{key}'] must be in [0, {self.n_actions}): {where if batched else choice}")
         if not batched:
             location, choice = location[None], choice[None]
         return {"location": location, key: choice}

@@ -30,6 +30,8 @@ from ram_env.mnist import SPLITS, load_split
 __all__ = ["DigitCanvases", "DIGIT_SIZE"]
 
 DIGIT_SIZE = 28
+MAX_CANVAS = 4096  #: widest canvas (a 4096x4096 canvas is already 16 MB per episode)
+MAX_DISTRACTORS = 1000  #: most clutter patches per canvas
 #: seeds of the fixed layout tables of the fixed splits
 _FIXED_SPLIT_SEEDS = {"validation": 2014_0001, "test": 2014_0002}
 #: seeds of the fixed first-fixation tables of the fixed splits
@@ -63,7 +65,11 @@ class DigitCanvases:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
         check_positive_int("canvas_size", canvas_size, low=DIGIT_SIZE)
+        if canvas_size > MAX_CANVAS:
+            raise ValueError(f"canvas_size must be <= {MAX_CANVAS}, got {canvas_size}")
         check_positive_int("n_distractors", n_distractors, low=0)
+        if n_distractors > MAX_DISTRACTORS:
+            raise ValueError(f"n_distractors must be <= {MAX_DISTRACTORS}, got {n_distractors}")
         check_positive_int("distractor_size", distractor_size, low=1)
         if distractor_size > DIGIT_SIZE:
             raise ValueError(f"distractor_size must be <= {DIGIT_SIZE}, got {distractor_size}")

@@ -42,6 +42,14 @@ SPLITS: dict[str, tuple[str, int, int]] = {
     "test": ("t10k", 0, 10_000),
 }
 
+#: expected size in bytes of each file (checked before anything is read)
+MNIST_SIZES: dict[str, int] = {
+    "train-images-idx3-ubyte.gz": 9_719_438,
+    "train-labels-idx1-ubyte.gz": 28_857,
+    "t10k-images-idx3-ubyte.gz": 1_616_508,
+    "t10k-labels-idx1-ubyte.gz": 4_517,
+}
+
 ENV_VAR = "RAM_GYM_MNIST_DIR"
 
 
@@ -63,8 +71,20 @@ def _read_verified(path: Path) -> bytes:
             f"MNIST file missing: {path} (expected SHA-256 {MNIST_SHA256[name]}); "
             f"reinstall ram-gym or point {ENV_VAR} at a directory holding the four idx .gz files"
         )
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    size = path.stat().st_size
+    if size != MNIST_SIZES[name]:  # checked first: a huge wrong file is never read
+        raise MnistDataError(
+            f"MNIST file corrupt: {path} has {size:,} bytes, expected {MNIST_SIZES[name]:,} "
+            f"(SHA-256 {MNIST_SHA256[name]})"
+        )
+    sha = hashlib.sha256()
+    chunks = []
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    digest = sha.hexdigest()
     if digest != MNIST_SHA256[name]:
         raise MnistDataError(f"MNIST file corrupt: {path} has SHA-256 {digest}, expected {MNIST_SHA256[name]}")
     try:

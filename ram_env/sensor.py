@@ -95,6 +95,10 @@ class GlimpseSensor:
 
     #: batches at least this large are split over two threads (numpy releases the GIL)
     parallel_threshold = 512
+    #: widest patch (pixels) a sensor may read: the zero padding grows with it
+    max_patch = 8192
+    #: largest absolute pixel value of float images (their running sums must stay exact enough)
+    max_float_value = 1e12
 
     def __init__(self, glimpse_size: int = 8, n_scales: int = 1, scale_factor: float = 2.0) -> None:
         if isinstance(glimpse_size, bool) or not isinstance(glimpse_size, (int, np.integer)) or glimpse_size < 1:
@@ -103,12 +107,18 @@ class GlimpseSensor:
             raise ValueError(f"n_scales must be a positive integer, got {n_scales!r}")
         if (
             isinstance(scale_factor, bool)
-            or not isinstance(scale_factor, (int, float, np.number))
+            or not isinstance(scale_factor, (int, float, np.integer, np.floating))
             or not np.isfinite(scale_factor)
             or scale_factor <= 0
             or (n_scales > 1 and scale_factor <= 1)
         ):
-            raise ValueError(f"scale_factor must be a finite number > 1, got {scale_factor!r}")
+            raise ValueError(f"scale_factor must be a finite real number > 1, got {scale_factor!r}")
+        largest = float(glimpse_size) * float(scale_factor) ** (int(n_scales) - 1)
+        if largest > self.max_patch:
+            raise ValueError(
+                f"the largest patch would be {largest:,.0f} pixels wide (glimpse_size={glimpse_size}, "
+                f"n_scales={n_scales}, scale_factor={scale_factor}); at most {self.max_patch:,}"
+            )
         self.glimpse_size = int(glimpse_size)
         self.n_scales = int(n_scales)
         self.scale_factor = float(scale_factor)
@@ -164,7 +174,8 @@ class GlimpseSensor:
 
         Args:
             images: ``(N, H, W)`` or ``(H, W)``; uint8 (values read as ``v / 255``),
-                bool or any other integer type (read as is), or float (finite).
+                bool or any other integer type (read as is; 32/64-bit values within
+                ``+-2**31``), or real float (finite, ``|v| <= 1e12``).  Other dtypes raise.
 
         Returns:
             :class:`IntegralImages` holding a ``(N, H + 2P + 1, W + 2P + 1)`` table.
@@ -176,15 +187,30 @@ class GlimpseSensor:
             raise ValueError(f"images must have shape (N, H, W) or (H, W), got {np.shape(images)}")
         n, h, w = img.shape
         if img.dtype == np.bool_ or np.issubdtype(img.dtype, np.integer):
-            top = 1 if img.dtype == np.bool_ else max(abs(int(np.iinfo(img.dtype).min)), int(np.iinfo(img.dtype).max))
+            if img.dtype.itemsize <= 2 or img.dtype == np.bool_:
+                top = (
+                    1 if img.dtype == np.bool_ else max(abs(int(np.iinfo(img.dtype).min)), int(np.iinfo(img.dtype).max))
+                )
+            else:  # 32/64-bit integers: the values themselves must fit the sums
+                top = max(abs(int(img.min())), abs(int(img.max()))) if img.size else 0
+                if top > 2**31:
+                    raise ValueError(
+                        f"{img.dtype} images with values up to {top:,} would overflow the sensor's running sums "
+                        "(at most 2**31); convert them to float or rescale"
+                    )
             acc = np.int32 if top * h * w < 2**31 else np.int64
             scale = 1.0 / 255.0 if img.dtype == np.uint8 else 1.0
         elif np.issubdtype(img.dtype, np.floating):
             if not np.all(np.isfinite(img)):
                 raise ValueError("images contain NaN or inf")
+            if img.size and np.abs(img).max() > self.max_float_value:
+                raise ValueError(
+                    f"float images must have |values| <= {self.max_float_value:g} (their sums must stay finite), "
+                    f"got {np.abs(img).max():g}"
+                )
             acc, scale = np.float64, 1.0  # type: ignore[assignment]
         else:
-            raise ValueError(f"images must be an integer, bool or float array, got dtype {img.dtype}")
+            raise ValueError(f"images must be a bool, integer or real float array, got dtype {img.dtype}")
         p = self.pad
         table = np.empty((n, h + 2 * p + 1, w + 2 * p + 1), dtype=acc)
         inner = img.astype(acc)

@@ -14,3 +14,23 @@ settings.load_profile("ram")
 from agents.threads import use_free_cores  # noqa: E402
 
 use_free_cores()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def cli_error(capsys):
+    """``cli_error(argv)``: run ``ram argv``, check it fails as bad input does (one line on
+    stderr, exit code 2, no traceback) and return that line."""
+    from agents import cli
+
+    def run(argv):
+        capsys.readouterr()
+        code = cli.main(argv)
+        err = capsys.readouterr().err.strip()
+        assert code == 2, (code, err)
+        assert err and "Traceback" not in err and len(err.splitlines()) == 1, err
+        return err
+
+    return run

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -56,9 +57,14 @@ def test_rerun_skips_finished_runs_and_redoes_missing_ones(tmp_path, capsys):
     assert results[0].exists() and len(rows(tmp_path)) == 4
 
 
-def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, capsys):
-    broken = TINY.replace("a2c: {n_envs: 8}", "a2c: {n_envs: 8, not_an_argument: 1}")
-    assert run(tmp_path, broken) == 0
+def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, capsys, monkeypatch):
+    from agents.baselines.sb3_agents import SB3Agent
+
+    def broken_learn(self, *args, **kwargs):
+        raise RuntimeError("not_an_argument exploded mid-training")
+
+    monkeypatch.setattr(SB3Agent, "learn", broken_learn)
+    assert run(tmp_path, TINY) == 1  # a sweep with failed runs exits non-zero
     table = rows(tmp_path)
     assert [r["status"] for r in table if r["algo"] == "a2c"] == ["failed", "failed"]
     assert [r["status"] for r in table if r["algo"] == "ram"] == ["ok", "ok"]
@@ -67,6 +73,21 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, capsys):
     assert "Traceback" in result["traceback"]
     assert "(2 failed)" in (tmp_path / "out" / "results.md").read_text()
     assert "2 run(s) failed" in capsys.readouterr().out
+
+
+def test_settings_are_checked_before_the_first_run(tmp_path, cli_error):
+    broken = TINY.replace("a2c: {n_envs: 8}", "a2c: {n_envs: 8, not_an_argument: 1}")
+    message = cli_error(["bench", str(_write(tmp_path, broken)), "--out", str(tmp_path / "out")])
+    assert "a2c on RAM-MNIST-v0 cannot be made" in message and "not_an_argument" in message
+    assert not list((tmp_path / "out" / "runs").glob("*/result.json"))  # nothing ran
+    bad_env = TINY + "env_kwargs: {RAM-MNIST-v0: {n_glimpses: 0}}\n"
+    assert "n_glimpses" in cli_error(["bench", str(_write(tmp_path, bad_env)), "--out", str(tmp_path / "o2")])
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "sweep.yaml"
+    path.write_text(text)
+    return path
 
 
 @pytest.mark.parametrize(
@@ -79,15 +100,24 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, capsys):
         (TINY.replace("a2c]", "sac]"), "unknown algorithm"),
         (TINY.replace("envs: [RAM-MNIST-v0]", "envs: [MNIST]"), "unknown env id"),
         (TINY.replace("steps: 2000", "steps: -1"), "steps must be"),
+        (TINY.replace("steps: 2000", "steps: true"), "steps must be"),
+        (TINY.replace("seeds: [0, 1]", "seeds: [0, 0]"), "seeds lists .*more than once"),
+        (TINY.replace("algos: [ram, a2c]", "algos: [ram, ram]"), "algos lists .*more than once"),
+        (TINY + "minutes: -1\n", "minutes must be a positive number"),
+        (TINY + "minutes: abc\n", "minutes must be a positive number"),
+        (TINY.replace("eval_episodes: 100", "eval_episodes: 0"), "eval_episodes must be a positive integer"),
+        (TINY + "steps: 5\n", "duplicate key 'steps'"),
+        ("a: &x [1, 2]\nb: [*x, *x]\n", "aliases"),
+        (TINY + "hparams2: 1\n", "unknown key"),
+        (TINY.replace("hparams: {ram:", "hparams: {ppo: {}, ram:"), "hparams names \\['ppo'\\]"),
     ],
 )
-def test_malformed_sweep_files_get_clear_errors(tmp_path, text, message):
+def test_malformed_sweep_files_get_clear_errors(tmp_path, text, message, cli_error):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(SweepConfigError, match=message):
         load_sweep(path)
-    with pytest.raises(SystemExit, match=message):
-        cli.main(["bench", str(path), "--out", str(tmp_path / "o")])
+    assert re.search(message, cli_error(["bench", str(path), "--out", str(tmp_path / "o")]))
 
 
 def test_committed_sweep_config_is_valid():

@@ -1,5 +1,7 @@
 """`ram show` and `ram plot`: real images of the expected size, fixations drawn where the model looked."""
 
+import re
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -97,15 +99,10 @@ def test_plot_writes_curves_of_several_runs(model, tmp_path):
     assert Image.open(out).size == (1350, 720)
 
 
-def test_show_and_plot_errors(model, tmp_path):
+def test_show_and_plot_errors(model, tmp_path, cli_error):
     cnn = FullImageClassifier("cnn", "RAM-MNIST-v0").save(tmp_path / "cnn.pt")
-    with pytest.raises(SystemExit, match="no glimpses"):
-        cli.main(["show", str(cnn), "--out", str(tmp_path / "x.png")])
-    with pytest.raises(SystemExit, match=r"\.png"):
-        cli.main(["show", str(model / "model.pt"), "--out", str(tmp_path / "x.jpg")])
-    with pytest.raises(SystemExit, match="one of them"):
-        cli.main(["show", "--out", str(tmp_path / "x.png")])
-    with pytest.raises(SystemExit, match="no pretrained checkpoint for 'RAM-Nope-v0'"):
-        cli.main(["show", "--pretrained", "RAM-Nope-v0"])
-    with pytest.raises(SystemExit, match="no progress.csv"):
-        cli.main(["plot", str(tmp_path), "--out", str(tmp_path / "p.png")])
+    assert re.search("no glimpses", cli_error(["show", str(cnn), "--out", str(tmp_path / "x.png")]))
+    assert re.search(r"\.png", cli_error(["show", str(model / "model.pt"), "--out", str(tmp_path / "x.jpg")]))
+    assert re.search("one of them", cli_error(["show", "--out", str(tmp_path / "x.png")]))
+    assert re.search("no pretrained checkpoint for 'RAM-Nope-v0'", cli_error(["show", "--pretrained", "RAM-Nope-v0"]))
+    assert re.search("no progress.csv", cli_error(["plot", str(tmp_path), "--out", str(tmp_path / "p.png")]))

@@ -22,13 +22,13 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.base import Track
 from agents.baselines.extractors import GlimpseExtractor, SmallScreenCNN
 from agents.baselines.vec_env import GlimpseVecEnv
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
+from agents.yamlfile import parse
 
 __all__ = ["SB3Agent", "SB3_ALGOS", "hyperparameters"]
 
@@ -48,10 +48,7 @@ def hyperparameters(algo: str, env_id: str, overrides: dict[str, Any] | None = N
         raise ValueError(f"unknown SB3 algorithm {algo!r}; known: {sorted(SB3_ALGOS)}")
     name = algo.replace("-", "_") + ".yml"
     text = resources.files("agents.baselines").joinpath("hyperparams", name).read_text()
-    try:
-        table = yaml.safe_load(text) or {}
-    except yaml.YAMLError as err:  # pragma: no cover - shipped files are tested
-        raise ValueError(f"hyperparams/{name} is not valid YAML: {err}") from err
+    table = parse(text, f"hyperparams/{name}") or {}
     params = copy.deepcopy(table.get("default", {}))
     for key, value in (table.get(env_id) or {}).items():
         if key == "policy_kwargs":

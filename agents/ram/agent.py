@@ -349,6 +349,9 @@ class RAM:
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: its config no longer makes an agent: {err}") from err
         restore_weights(data, path, agent.policy, agent.optimizer)
+        rng = data.get("rng")
+        if rng is not None:
+            _check_rng(rng, path)
         progress = data.get("progress", {})
         agent.num_timesteps = int(progress.get("num_timesteps", 0))
         agent.num_updates = int(progress.get("num_updates", 0))
@@ -360,3 +363,14 @@ class RAM:
 
     def __repr__(self) -> str:
         return f"RAM({self.env_id!r}, core={self.config.core!r}, steps={self.num_timesteps})"
+
+
+def _check_rng(rng: dict[str, Any], path: str | os.PathLike) -> None:
+    """A checkpoint's ``rng`` field: torch's generator state and one state per env."""
+    want = torch.get_rng_state()
+    state = rng.get("torch")
+    if not isinstance(state, torch.Tensor) or state.dtype != want.dtype or state.shape != want.shape:
+        raise CheckpointError(f"{path}: field rng.torch is not a torch generator state")
+    envs = rng.get("envs", [])
+    if not isinstance(envs, list) or not all(isinstance(s, dict) and "bit_generator" in s for s in envs):
+        raise CheckpointError(f"{path}: field rng.envs is not a list of numpy generator states")

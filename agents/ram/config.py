@@ -13,6 +13,9 @@ import numpy as np
 
 __all__ = ["RAMConfig", "check_config", "typed_hparams", "true_state_size", "catch_warning", "REMOVED_FIELDS"]
 
+MAX_NUM_ENVS = 65_536  #: episodes per update, at most
+MAX_WIDTH = 16_384  #: units of a layer, at most (a 16k x 16k layer is already 1 GiB of weights)
+
 #: fields of older checkpoints that no longer exist, with the only value they may hold
 #: (the PPO-style clipped updates were removed: RESULTS.md records that they did not learn)
 REMOVED_FIELDS: dict[str, Any] = {"update_epochs": 1, "clip_range": 0.2, "minibatches": 1}
@@ -162,7 +165,11 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
     """Raise ``ValueError`` naming the first invalid field of ``cfg`` (resolved for an env
     whose discrete action is ``action_key``)."""
     checks = [
-        (cfg.num_envs >= 1, "num_envs must be >= 1"),
+        (1 <= cfg.num_envs <= MAX_NUM_ENVS, f"num_envs must be in [1, {MAX_NUM_ENVS}]"),
+        (
+            all(1 <= n <= MAX_WIDTH for n in (cfg.hidden_size, cfg.glimpse_hidden, cfg.glimpse_out)),
+            f"hidden_size, glimpse_hidden and glimpse_out must be in [1, {MAX_WIDTH}]",
+        ),
         (cfg.rollouts_per_image >= 1, "rollouts_per_image must be >= 1"),
         (cfg.num_envs % max(1, cfg.rollouts_per_image) == 0, "rollouts_per_image must divide num_envs"),
         (
