@@ -6,12 +6,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ram-gym-installed
 
-.PHONY: install demo test lint typecheck check bench clean
+.PHONY: install demo test lint typecheck docs check bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# CPU build of torch first: an unpinned torch pulls a multi-GB CUDA build
+	# torch first, pinned: an unpinned torch pulls the newest, multi-GB CUDA build. On the
+	# project's machines pip finds a CPU-only 2.13.0 wheel on disk; elsewhere install the CPU
+	# build into .venv first (README, "On another machine") and this line keeps it.
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
@@ -27,18 +29,23 @@ test: install
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check ram_env agents tests examples benchmarks
-	$(VENV)/bin/ruff format --check ram_env agents tests examples benchmarks
+	$(VENV)/bin/ruff check ram_env agents tests examples benchmarks docs
+	$(VENV)/bin/ruff format --check ram_env agents tests examples benchmarks docs
 
 # mypy in its default (basic) mode on the two packages (configured in pyproject.toml)
 typecheck: install
 	$(VENV)/bin/mypy
 
-# what CI runs: the tests, the linter and the type checker
-check: test lint typecheck
+# the documentation site (MkDocs Material) into site/; fails on any warning (a broken link, a stale page)
+docs: install
+	$(PY) docs/gen_pages.py --check
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# what CI runs: the tests, the linter, the type checker and the docs
+check: test lint typecheck docs
 
 bench: install
 	$(PY) benchmarks/bench_envs.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .hypothesis

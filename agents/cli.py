@@ -186,7 +186,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise SystemExit(f"ram show: {err}") from None
     sensor = agent_sensor(agent)
     if out.suffix.lower() == ".png":
-        grid, _ = visualize.glimpse_grid(records, sensor)
+        grid, _ = visualize.glimpse_grid(records, sensor, all_scales=args.all_scales)
         written = [visualize.save_png(grid, out)]
     else:
         written = []
@@ -259,10 +259,15 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
+    from agents.pretrained import available
     from ram_env.registration import PAPER_SETTINGS
 
+    shipped = set(available())
+    print(f"{'id':28s} {'shipped model':14s} settings")
     for env_id, (_, _, kwargs) in PAPER_SETTINGS.items():
-        print(f"{env_id:28s} " + ", ".join(f"{k}={v}" for k, v in kwargs.items()))
+        model = "yes" if env_id in shipped else "-"
+        print(f"{env_id:28s} {model:14s} " + ", ".join(f"{k}={v}" for k, v in kwargs.items()))
+    print("shipped models: ram eval --pretrained ID, ram show --pretrained ID, RAM.load_pretrained(ID)")
     return 0
 
 
@@ -379,14 +384,18 @@ def build_parser() -> argparse.ArgumentParser:
         "show",
         help="pictures of where an agent looks (PNG grid or per-episode GIFs)",
         description="Play test episodes and draw them: --out FILE.png gives a grid of images with numbered fixations, "
-        "the nested retina squares of each glimpse and the predicted/true label; --out FILE.gif gives one animation "
-        "per episode (FILE-000.gif, ...): each glimpse beside what the agent saw at each scale (Catch: the game and "
-        "the fovea).",
+        "the finest retina square of each glimpse (--all-scales: every square) and the predicted/true label; "
+        "--out FILE.gif gives an animation: FILE.gif for --n 1, else FILE-000.gif, FILE-001.gif, ... one per "
+        "episode, each glimpse beside what the agent saw at each scale (Catch: the game and the fovea), with the "
+        "step and, on the last frame, the outcome.",
     )
     show.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file")
     show.add_argument("--pretrained", default=None, metavar="ENV_ID", help="use the shipped model for ENV_ID")
     show.add_argument("--n", type=int, default=16, help="episodes (default 16; test images 0..n-1)")
-    show.add_argument("--out", default="glimpses.png", help="FILE.png (grid) or FILE.gif (animations)")
+    show.add_argument(
+        "--out", default="glimpses.png", help="FILE.png (grid) or FILE.gif (FILE-000.gif, ... when --n > 1)"
+    )
+    show.add_argument("--all-scales", action="store_true", help="PNG grid: draw every retina square, not the finest")
     show.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
     show.add_argument("--seed", type=int, default=0, help="environment seed (initial fixations, Catch balls)")
     show.add_argument("--ms-per-frame", type=int, default=600, help="GIF frame duration (600 ms)")

@@ -45,13 +45,16 @@ class EvalResult:
         return {**asdict(self), "error": self.error}
 
     def summary(self) -> str:
-        what = "accuracy" if self.split is not None else "mean reward (catch rate)"
         extra = "" if self.mc_samples == 1 else f", majority vote of {self.mc_samples} stochastic samples"
-        where = f" on the {self.split} split" if self.split else ""
+        policy = f"{'deterministic' if self.deterministic else 'stochastic'} policy{extra}, {self.seconds:.1f} s"
+        if self.split is None:  # Catch: the reward is 1 per catch
+            return (
+                f"{self.env_id}: catch rate {100 * self.mean_reward:.2f}% over {self.episodes:,} games "
+                f"({100 * self.error:.2f}% missed), {policy}"
+            )
         return (
-            f"{self.env_id}{where}: {what} {self.mean_reward:.4f} (error {100 * self.error:.2f}%) over "
-            f"{self.episodes} episodes, {'deterministic' if self.deterministic else 'stochastic'} "
-            f"policy{extra}, {self.seconds:.1f} s"
+            f"{self.env_id} on the {self.split} split: accuracy {self.mean_reward:.4f} (error {100 * self.error:.2f}%) "
+            f"over {self.episodes} episodes, {policy}"
         )
 
 

@@ -127,8 +127,11 @@ def fixation_pixels(locations: np.ndarray, image_shape: tuple[int, int], scale: 
     return locations_to_pixels(np.asarray(locations, dtype=np.float64), *image_shape) * scale
 
 
-def draw_episode(record: EpisodeRecord, sensor: Any, tile: int = TILE) -> tuple[np.ndarray, np.ndarray]:
-    """One tile: the (last) image with every glimpse's retina, the path and numbered fixations.
+def draw_episode(
+    record: EpisodeRecord, sensor: Any, tile: int = TILE, all_scales: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """One tile: the (last) image with each glimpse's finest patch (``all_scales``: every
+    patch of the retina), the path and numbered fixations.
 
     Returns:
         ``(tile_rgb uint8 (tile + CAPTION, tile, 3), fixation centres (T, 2) in tile pixels)``.
@@ -146,7 +149,7 @@ def draw_episode(record: EpisodeRecord, sensor: Any, tile: int = TILE) -> tuple[
     t_count = len(points)
     for t in range(t_count):  # retina squares, fading from early (dim) to late (bright)
         fade = 0.35 + 0.65 * (t + 1) / t_count
-        for s, (top, left, bottom, right) in enumerate(boxes[t]):
+        for s, (top, left, bottom, right) in enumerate(boxes[t] if all_scales else boxes[t][:1]):
             color = tuple(int(c * fade) for c in rendering.SCALE_COLORS[s % len(rendering.SCALE_COLORS)])
             draw.rectangle([left, top, right - 1, bottom - 1], outline=color)
     for a, b in zip(points[:-1], points[1:], strict=True):
@@ -169,9 +172,15 @@ def draw_episode(record: EpisodeRecord, sensor: Any, tile: int = TILE) -> tuple[
 
 
 def glimpse_grid(
-    records: list[EpisodeRecord], sensor: Any, columns: int | None = None, tile: int = TILE
+    records: list[EpisodeRecord],
+    sensor: Any,
+    columns: int | None = None,
+    tile: int = TILE,
+    all_scales: bool = False,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """All episodes as a grid of tiles; returns ``(rgb uint8, fixation centres per tile)``."""
+    """All episodes as a grid of tiles; returns ``(rgb uint8, fixation centres per tile)``.
+
+    Each tile draws the finest patch of every glimpse; ``all_scales`` draws the whole retina."""
     columns = columns or int(np.ceil(np.sqrt(len(records))))
     rows = int(np.ceil(len(records) / columns))
     gap = 4
@@ -179,7 +188,7 @@ def glimpse_grid(
     grid = np.full((rows * (height + gap) + gap, columns * (width + gap) + gap, 3), 40, dtype=np.uint8)
     centres = []
     for i, record in enumerate(records):
-        picture, points = draw_episode(record, sensor, tile)
+        picture, points = draw_episode(record, sensor, tile, all_scales)
         r, c = divmod(i, columns)
         y0, x0 = gap + r * (height + gap), gap + c * (width + gap)
         grid[y0 : y0 + height, x0 : x0 + width] = picture
@@ -209,8 +218,37 @@ def episode_frames(record: EpisodeRecord, sensor: Any, size: int = 240) -> list[
                 up = np.asarray(Image.fromarray(g).resize((patch - 4, patch - 4), Image.NEAREST))
                 side[s * patch + 2 : s * patch + patch - 2, 2 : patch - 2] = up[:, :, None]
                 side[s * patch : s * patch + 2, :] = rendering.SCALE_COLORS[s % len(rendering.SCALE_COLORS)]
-        frames.append(np.concatenate([scene, np.full((size, 6, 3), 30, np.uint8), side], axis=1))
+        frame = np.concatenate([scene, np.full((size, 6, 3), 30, np.uint8), side], axis=1)
+        frames.append(_caption(frame, _frame_text(record, t)))
     return frames
+
+
+def _frame_text(record: EpisodeRecord, t: int) -> tuple[str, tuple[int, int, int]]:
+    """What frame ``t`` says: the step, and on the last frame the outcome (with its colour)."""
+    steps = len(record.locations)
+    last = t == steps - 1
+    if record.label is not None:
+        text = f"glimpse {t + 1}/{steps}"
+        if last:
+            ok = record.predicted == record.label
+            return f"{text}  said {record.predicted}, true {record.label}: {'right' if ok else 'wrong'}", (
+                CORRECT if ok else WRONG
+            )
+        return text, (220, 220, 220)
+    text = f"step {t + 1}/{steps}"
+    if last:
+        ok = record.reward > 0
+        return f"{text}  {'caught' if ok else 'missed'}", CORRECT if ok else WRONG
+    return text, (220, 220, 220)
+
+
+def _caption(frame: np.ndarray, text_color: tuple[str, tuple[int, int, int]]) -> np.ndarray:
+    """``frame`` with a caption band of height :data:`CAPTION` below it."""
+    Image, ImageDraw, ImageFont = _require_pillow()
+    text, color = text_color
+    band = Image.new("RGB", (frame.shape[1], CAPTION), (0, 0, 0))
+    ImageDraw.Draw(band).text((4, 3), text, fill=color, font=ImageFont.load_default())
+    return np.concatenate([frame, np.asarray(band)], axis=0)
 
 
 def save_png(picture: np.ndarray, path: str | os.PathLike) -> Path:
@@ -273,6 +311,7 @@ def plot_runs(run_dirs: list[str | os.PathLike], path: str | os.PathLike, smooth
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     runs = {Path(d).name or str(d): read_progress(d) for d in run_dirs}
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
@@ -287,6 +326,8 @@ def plot_runs(run_dirs: list[str | os.PathLike], path: str | os.PathLike, smooth
                         break
         ax.set_title(title)
         ax.set_xlabel("env steps")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter(sep=""))  # 1.5M, not 1500000
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend(fontsize=7)

@@ -44,7 +44,8 @@ def main() -> None:
     if args.env in available():
         agent = RAM.load_pretrained(args.env)
         print("shipped model:", evaluate(agent).summary())
-        print("recorded when shipped:", agent.checkpoint_extra.get("test_error"))
+        recorded = agent.checkpoint_extra.get("test_error")
+        print(f"recorded when shipped: {100 * recorded:.2f}% error" if recorded is not None else "no recorded error")
 
 
 if __name__ == "__main__":

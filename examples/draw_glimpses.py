@@ -32,7 +32,8 @@ def main() -> None:
     print("wrote", visualize.save_png(grid, out / "glimpses.png"))
     print("wrote", visualize.episode_gif(records[0], sensor, out / "episode.gif"))
     correct = sum(r.predicted == r.label for r in records)
-    print(f"{correct}/{len(records)} correct; fixations of the first: {records[0].locations.round(2).tolist()}")
+    fixations = ", ".join(f"({r:+.2f}, {c:+.2f})" for r, c in records[0].locations.astype(float))
+    print(f"{correct}/{len(records)} correct; fixations (row, col) of the first: {fixations}")
 
 
 if __name__ == "__main__":

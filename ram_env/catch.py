@@ -50,10 +50,14 @@ class CatchTask(GlimpseTask):
         initial_location: Any = "random",
     ) -> None:
         self.screen_size = check_positive_int("screen_size", screen_size, low=3)
+        if self.screen_size > 1024:
+            raise ValueError(f"screen_size must be <= 1024, got {screen_size}")
         self.paddle_width = check_positive_int("paddle_width", paddle_width)
         if self.paddle_width > self.screen_size:
             raise ValueError(f"paddle_width {paddle_width} is wider than the screen ({screen_size})")
         self.ball_speed = check_positive_int("ball_speed", ball_speed)
+        if self.ball_speed >= self.screen_size:
+            raise ValueError(f"ball_speed must be < screen_size ({screen_size}) rows per step, got {ball_speed}")
         if isinstance(max_angle, bool) or not isinstance(max_angle, numbers.Real) or not 0 <= max_angle < 90:
             raise ValueError(f"max_angle must be a number of degrees in [0, 90), got {max_angle!r}")
         self.max_angle = float(max_angle)

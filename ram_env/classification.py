@@ -15,6 +15,8 @@ from ram_env.sensor import GlimpseSensor
 
 __all__ = ["ClassificationTask", "GlimpseClassificationEnv", "GlimpseClassificationVectorEnv"]
 
+MAX_GLIMPSES = 1000  #: longest episode
+
 
 class ClassificationTask(GlimpseTask):
     """``N`` digit-classification episodes (see :class:`GlimpseClassificationEnv`)."""
@@ -38,6 +40,8 @@ class ClassificationTask(GlimpseTask):
         rollouts_per_image: int = 1,
     ) -> None:
         self.n_glimpses = check_positive_int("n_glimpses", n_glimpses)
+        if self.n_glimpses > MAX_GLIMPSES:
+            raise ValueError(f"n_glimpses must be <= {MAX_GLIMPSES}, got {n_glimpses}")
         self.rollouts_per_image = check_positive_int("rollouts_per_image", rollouts_per_image)
         if num_envs % self.rollouts_per_image:
             raise ValueError(
@@ -223,6 +227,10 @@ class GlimpseClassificationEnv(GlimpseEnv):
     reset at once (as fixed-length episodes do).
 
     ## Version History
+    * v0 (2026-12-01): the random first fixation of a test or validation episode is fixed
+      by the image index (before, it came from the reset seed, so a score moved with the
+      seed); keywords ``rollouts_per_image`` and ``initial_location="none"`` added.
+      Training episodes are unchanged.
     * v0: initial version.
     """
 

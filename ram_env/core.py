@@ -333,6 +333,7 @@ class GlimpseEnv(gym.Env):
         self.action_space = self.task.single_action_space
         self._window: rendering.Window | None = None
         self._ids = np.zeros(1, dtype=np.int64)
+        self._last: tuple[int, float] | None = None  # the last step's choice and reward (human rendering)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -350,6 +351,7 @@ class GlimpseEnv(gym.Env):
             raise RuntimeError("step() called after the episode ended; call reset() first")
         batched = self.task.check_action(action, batched=False)
         reward, terminated = self.task.step(self._ids, batched)
+        self._last = (int(batched[self.task.action_key][0]), float(reward[0]))
         if self.render_mode == "human":
             self.render()
         return self._obs(), float(reward[0]), bool(terminated[0]), False, self._single_info()
@@ -364,9 +366,26 @@ class GlimpseEnv(gym.Env):
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
-            self._window = rendering.Window(type(self).__name__, fps=self.metadata["render_fps"])
-        self._window.show(frame)
+            title = f"ram-gym: {self.spec.id}" if self.spec is not None else f"ram-gym: {type(self).__name__}"
+            self._window = rendering.Window(title, fps=self.metadata["render_fps"])
+        self._window.show(frame, text=self._status())
         return None
+
+    def _status(self) -> str:
+        """The human window's status line: the step, and the outcome once the episode ended."""
+        task = self.task
+        info = self._single_info()
+        last = self._last
+        if task.kind == "classification":
+            total = int(task.max_steps) - 1 + int(task.blank_start[0])
+            text = f"step {int(task.steps[0])}/{total}   true label {info.get('label')}"
+            if task.done[0] and last is not None:
+                text += f"   said {last[0]}: {'right' if last[1] > 0 else 'wrong'} (reward {last[1]:g})"
+            return text
+        text = f"step {int(task.steps[0])}/{int(task.max_steps)}"
+        if task.done[0] and last is not None:
+            text += f"   {'caught' if last[1] > 0 else 'missed'} (reward {last[1]:g})"
+        return text
 
     def close(self) -> None:
         if self._window is not None:
@@ -420,6 +439,9 @@ class GlimpseVectorEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"got {len(seeds)} seeds for {self.num_envs} environments")
+        for i, s in enumerate(seeds):
+            if s is not None and (isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0):
+                raise ValueError(f"seed of env {i} must be an int >= 0 or None, got {s!r}")
         self.task.seed(seeds)
         self.task.restart_sequence(seed is not None)
         self.task.reset(self._all, options)

@@ -52,6 +52,7 @@ class CatchGame:
         self.dropped = 0
         self.message = "catch the ball!"
         self.held: set[int] = set()
+        self.tapped: list[int] = []  # moves pressed since the last step: a tap shorter than a frame still counts
         self.mouse = (0.0, 0.0)  # fixation, (row, col) in [-1, 1]
         self.running = True
         self.frames = 0
@@ -73,6 +74,10 @@ class CatchGame:
             if event.key in (pg.K_ESCAPE, pg.K_q):
                 self.running = False
             self.held.add(event.key)
+            if event.key in (pg.K_LEFT, pg.K_a):
+                self.tapped.append(LEFT)
+            elif event.key in (pg.K_RIGHT, pg.K_d):
+                self.tapped.append(RIGHT)
         elif event.type == pg.KEYUP:
             self.held.discard(event.key)
         elif event.type == pg.MOUSEMOTION:
@@ -81,7 +86,11 @@ class CatchGame:
             self.mouse = (float(np.clip(2 * (y - BAR) / side - 1, -1, 1)), float(np.clip(2 * x / side - 1, -1, 1)))
 
     def move(self) -> int:
+        """The paddle move of this step: a key pressed since the last step (latched, so a quick
+        tap is never lost), else the key held down."""
         pg = self.pg
+        if self.tapped:
+            return self.tapped.pop(0)
         left = bool(self.held & {pg.K_LEFT, pg.K_a})
         right = bool(self.held & {pg.K_RIGHT, pg.K_d})
         return LEFT if left and not right else RIGHT if right and not left else STAY
@@ -102,15 +111,19 @@ class CatchGame:
 
     def picture(self) -> np.ndarray:
         """The game area as uint8 ``(side, side, 3)``."""
-        if self.fovea:
+        if self.fovea:  # raw values, as the agent gets them; each scale outlined in its colour
             boxes = self.task.sensor.patch_boxes(self.obs["location"], self.size, self.size)
-            frame = rendering.compose_fovea(
-                self.obs["glimpse"], boxes, (self.size, self.size), self.scale, stretch=True
-            )
+            frame = rendering.compose_fovea(self.obs["glimpse"], boxes, (self.size, self.size), self.scale)
+            for s, box in enumerate(boxes):
+                color = rendering.SCALE_COLORS[s % len(rendering.SCALE_COLORS)]
+                rendering.draw_rect(frame, *(np.asarray(box) * self.scale), color, thickness=2)
             cy, cx = (np.asarray(self.obs["location"], dtype=float) + 1) / 2 * self.size * self.scale
             rendering.draw_disc(frame, np.array([cy, cx]), 3, rendering.FIXATION_COLOR)
-            return frame
-        return rendering.to_rgb(self.task.screen[0], self.scale)
+        else:
+            frame = rendering.to_rgb(self.task.screen[0], self.scale)
+        side = self.size * self.scale
+        rendering.draw_rect(frame, 0, 0, side, side, np.array((200, 200, 200), np.uint8), thickness=2)  # the walls
+        return frame
 
     def draw(self) -> None:
         pg = self.pg
@@ -152,6 +165,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=20, help="window pixels per game pixel")
     parser.add_argument("--max-frames", type=int, default=None, help="stop after this many steps")
     args = parser.parse_args(argv)
+    import os
+
+    headless = os.environ.get("SDL_VIDEODRIVER") in ("dummy", "offscreen") or (
+        sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    )
+    if headless and args.max_frames is None:
+        print(
+            "ram play: there is no display to open a window on (no DISPLAY, or SDL_VIDEODRIVER=dummy); "
+            "run it on a desktop, or pass --max-frames N for a headless test run",
+            file=sys.stderr,
+        )
+        return 2
     game = CatchGame(fovea=args.fovea, seed=args.seed, fps=args.fps, scale=args.scale)
     game.run(max_frames=args.max_frames)
     print(f"caught {game.caught}, missed {game.dropped}")

@@ -131,14 +131,22 @@ class Window:
         self.surface = None
         self.clock = pygame.time.Clock()
 
-    def show(self, frame: np.ndarray) -> None:
+    def show(self, frame: np.ndarray, text: str | None = None) -> None:
+        """Show ``frame`` (uint8 ``(H, W, 3)``), with a status line ``text`` below it."""
         pg = self._pg
         h, w = frame.shape[:2]
-        if self.surface is None or self.surface.get_size() != (w, h):
+        band = 24 if text is not None else 0
+        if self.surface is None or self.surface.get_size() != (w, h + band):
             pg.display.init()
             pg.display.set_caption(self.title)
-            self.surface = pg.display.set_mode((w, h))
-        pg.surfarray.blit_array(self.surface, np.ascontiguousarray(frame.swapaxes(0, 1)))
+            self.surface = pg.display.set_mode((w, h + band))
+        canvas = np.zeros((h + band, w, 3), dtype=np.uint8)
+        canvas[:h] = frame
+        pg.surfarray.blit_array(self.surface, np.ascontiguousarray(canvas.swapaxes(0, 1)))
+        if text is not None:
+            if not pg.font.get_init():
+                pg.font.init()
+            self.surface.blit(pg.font.Font(None, 20).render(text, True, (235, 235, 235)), (6, h + 5))
         pg.event.pump()
         pg.display.flip()
         self.clock.tick(self.fps)

@@ -31,6 +31,7 @@ a piecewise-constant image is bilinear inside each pixel.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,7 +114,8 @@ class GlimpseSensor:
             or (n_scales > 1 and scale_factor <= 1)
         ):
             raise ValueError(f"scale_factor must be a finite real number > 1, got {scale_factor!r}")
-        largest = float(glimpse_size) * float(scale_factor) ** (int(n_scales) - 1)
+        log_largest = math.log(float(glimpse_size)) + (int(n_scales) - 1) * math.log(float(scale_factor))
+        largest = math.exp(min(log_largest, 700.0))
         if largest > self.max_patch:
             raise ValueError(
                 f"the largest patch would be {largest:,.0f} pixels wide (glimpse_size={glimpse_size}, "

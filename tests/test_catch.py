@@ -316,3 +316,31 @@ def test_fovea_player_follows_the_mouse():
     np.testing.assert_allclose(game.obs["location"], [0.5, -0.5])
     picture = game.picture()
     assert picture.shape == (240, 240, 3)
+
+
+def test_a_key_tap_shorter_than_a_frame_is_not_lost():
+    down = pygame.event.Event(pygame.KEYDOWN, key=pygame.K_LEFT)
+    up = pygame.event.Event(pygame.KEYUP, key=pygame.K_LEFT)
+    game = CatchGame(seed=0, fps=1000, screen_size=40)
+    game.task.paddle[0] = 30
+    game.run(max_frames=8, events=[[down, up]] * 8)  # pressed and released between two steps, 8 times
+    assert game.task.paddle[0] == 22
+
+
+def test_play_without_a_display_says_so_and_exits(capsys):
+    from ram_env.play import main
+
+    assert main(["catch"]) == 2  # the tests run with SDL_VIDEODRIVER=dummy
+    assert "no display" in capsys.readouterr().err
+
+
+def test_human_window_shows_the_step_and_the_outcome():
+    env = gym.make("RAM-Catch-v0", render_mode="human")
+    env.reset(seed=0)
+    terminated = False
+    while not terminated:
+        terminated = env.step(act())[2]
+    status = env.unwrapped._status()
+    assert status.startswith("step 23/23") and ("caught" in status or "missed" in status)
+    assert env.unwrapped._window.title == "ram-gym: RAM-Catch-v0"
+    env.close()

@@ -13,6 +13,12 @@ def test_something_is_shipped():
 
 @pytest.mark.parametrize("env_id", available())
 def test_shipped_checkpoint_scores_its_recorded_error(env_id):
+    import torch
+
+    from agents.pretrained import pretrained_path
+
+    raw = torch.load(pretrained_path(env_id), weights_only=True)
+    assert raw["format_version"] == 2 and len(raw["digest"]) == 64  # integrity-checked on load
     agent = RAM.load_pretrained(env_id)
     recorded = agent.checkpoint_extra
     assert {"test_error", "test_error_first_1000", "command"} <= set(recorded)

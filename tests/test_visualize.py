@@ -82,7 +82,7 @@ def test_show_gifs_have_one_frame_per_glimpse(model, tmp_path):
     assert cli.main(["show", str(model / "model.pt"), "--n", "2", "--out", str(out)]) == 0
     for name in ("episode-000.gif", "episode-001.gif"):
         gif = Image.open(tmp_path / name)
-        assert gif.n_frames == 6 and gif.size == (486, 240)
+        assert gif.n_frames == 6 and gif.size == (486, 258)
 
 
 def test_show_catch_animation(tmp_path):
@@ -90,7 +90,7 @@ def test_show_catch_animation(tmp_path):
     path = agent.save(tmp_path / "catch.pt")
     assert cli.main(["show", str(path), "--n", "1", "--out", str(tmp_path / "catch.gif")]) == 0
     gif = Image.open(tmp_path / "catch.gif")
-    assert gif.n_frames == 24 and gif.size == (486, 240)  # the first screen and 23 steps
+    assert gif.n_frames == 24 and gif.size == (486, 258)  # the first screen and 23 steps
 
 
 def test_plot_writes_curves_of_several_runs(model, tmp_path):
