@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.ram-gym-installed
+EXTRAS ?= all,dev
+comma  := ,
+STAMP  := $(VENV)/.ram-gym-installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install demo test lint typecheck docs check bench clean
 
@@ -15,7 +17,7 @@ $(STAMP): setup.cfg pyproject.toml
 	# project's machines pip finds a CPU-only 2.13.0 wheel on disk; elsewhere install the CPU
 	# build into .venv first (README, "On another machine") and this line keeps it.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[all,dev]"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -87,13 +88,14 @@ class RunSpec:
 
     @property
     def name(self) -> str:
-        return f"{self.algo}-{self.env_id}-s{self.seed}-{self.key}"
+        algo = self.algo.replace(":", "-").replace("/", "-").replace(".", "-")  # a plug-in's package.module:Class
+        return f"{algo}-{self.env_id}-s{self.seed}-{self.key}"
 
 
 def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:
     """Read and check a sweep YAML file (``overrides`` replace top-level keys)."""
     from agents import algorithms  # noqa: F401  (fills the table)
-    from agents.base import ALGORITHMS
+    from agents.base import algorithm
     from agents.yamlfile import YamlFileError, load_mapping
     from ram_env.registration import ENV_IDS
 
@@ -121,9 +123,13 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
             raise SweepConfigError(f"{path}: {key} lists {repeated} more than once (each run would run twice)")
     if not isinstance(raw["name"], str) or not raw["name"]:
         raise SweepConfigError(f"{path}: name must be a non-empty string, got {raw['name']!r}")
-    bad_algos = [a for a in raw["algos"] if a not in ALGORITHMS]
-    if bad_algos:
-        raise SweepConfigError(f"{path}: unknown algorithm(s) {bad_algos}; known: {list(ALGORITHMS)}")
+    for name in raw["algos"]:
+        if not isinstance(name, str):
+            raise SweepConfigError(f"{path}: algos must be names, got {name!r}")
+        try:
+            algorithm(name)  # built-in, installed plug-in, or package.module:Class (imported here)
+        except ValueError as err:
+            raise SweepConfigError(f"{path}: {err}") from None
     bad_envs = [e for e in raw["envs"] if e not in ENV_IDS]
     if bad_envs:
         raise SweepConfigError(f"{path}: unknown env id(s) {bad_envs}; known: {list(ENV_IDS)}")
@@ -186,8 +192,14 @@ def expand(config: SweepConfig) -> list[RunSpec]:
     ]
 
 
-def execute(spec: RunSpec, run_dir: str, threads: int) -> dict[str, Any]:
-    """Train and evaluate one run (in a worker process); never raises: failures are results."""
+def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | None = None) -> dict[str, Any]:
+    """Train and evaluate one run (in a worker process); never raises: failures are results.
+
+    ``import_path``: directories to import plug-in agents from (a Ray worker gets the driver's).
+    """
+    for entry in import_path or []:
+        if entry not in sys.path:
+            sys.path.append(entry)
     import torch
 
     from agents.callbacks import CallbackList, CurveLogger, TimeLimit
@@ -196,10 +208,11 @@ def execute(spec: RunSpec, run_dir: str, threads: int) -> dict[str, Any]:
     torch.set_num_threads(max(1, threads))
     run_dir_path = Path(run_dir)
     run_dir_path.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {"run": spec.name, **asdict(spec), "status": "failed"}
+    result: dict[str, Any] = {"run": spec.name, **asdict(spec), "status": "failed", "provenance": provenance()}
     started = time.perf_counter()
     try:
         agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
+        result["track"] = agent.track
         (run_dir_path / "curve.csv").unlink(missing_ok=True)  # a retried run starts its curve afresh
         curve = CurveLogger(run_dir_path, "curve.csv", columns=["env_steps", "score", "time"])
         limit = TimeLimit(spec.minutes) if spec.minutes else None
@@ -227,8 +240,67 @@ def execute(spec: RunSpec, run_dir: str, threads: int) -> dict[str, Any]:
     return result
 
 
-def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: Any = print) -> list[dict[str, Any]]:
-    """Run every not-yet-finished run of the sweep (``jobs`` processes), then summarize."""
+def provenance() -> dict[str, Any]:
+    """Where a result comes from: package versions, the git commit (when there is one) and the machine."""
+    import platform
+    import subprocess
+    from importlib import metadata
+
+    versions = {}
+    for package in ("ram-gym", "torch", "gymnasium", "numpy", "stable-baselines3", "sb3-contrib", "ray"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    commit = None
+    try:
+        here = Path(__file__).resolve().parent
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        commit += "+changes" if dirty else ""
+    except (OSError, subprocess.SubprocessError):
+        pass
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {
+        "versions": {"python": platform.python_version(), **versions},
+        "git_commit": commit,
+        "machine": {"host": platform.node(), "platform": platform.platform(), "cpu": cpu, "cores": os.cpu_count()},
+    }
+
+
+def run_sweep(
+    config: SweepConfig,
+    out: str | os.PathLike,
+    jobs: int = 1,
+    log: Any = print,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_run: int = 1,
+) -> list[dict[str, Any]]:
+    """Run every not-yet-finished run of the sweep, then summarize.
+
+    Args:
+        executor: ``"local"`` (``jobs`` processes on this machine) or ``"ray"`` (each run a
+            Ray task asking for ``cpus_per_run`` CPUs, on the cluster at ``address``:
+            ``"auto"`` joins the one this machine belongs to, ``None`` starts a local one).
+            Every run writes ``OUT/runs/<run>/`` itself, so on a cluster ``out`` must be a
+            directory every node sees (a shared file system).
+    """
+    if executor not in ("local", "ray"):
+        raise SweepConfigError(f"executor must be 'local' or 'ray', got {executor!r}")
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     specs = expand(config)
@@ -251,7 +323,10 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: A
         f"with {jobs} job(s)"
     )
     threads = max(1, (os.cpu_count() or 2) // max(1, jobs))
-    if jobs <= 1:
+    if executor == "ray":
+        for result in _run_on_ray(todo, out, address, cpus_per_run):
+            results[result["run"]] = _report(result, log)
+    elif jobs <= 1:
         for spec in todo:
             results[spec.name] = _report(execute(spec, str(out / "runs" / spec.name), threads), log)
     else:
@@ -263,6 +338,32 @@ def run_sweep(config: SweepConfig, out: str | os.PathLike, jobs: int = 1, log: A
     ordered = [results[s.name] for s in specs if s.name in results]
     summarize(ordered, out, config.name)
     return ordered
+
+
+def _run_on_ray(todo: list[RunSpec], out: Path, address: str | None, cpus: int) -> Any:
+    """Yield each run's result as its Ray task finishes; a task that dies is a failed run."""
+    try:
+        import ray
+    except ImportError as err:
+        raise SweepConfigError("--executor ray needs Ray: pip install 'ram-gym[ray]'") from err
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    # workers import what the driver can (plug-in agents included): give them its path
+    path = [p for p in sys.path if p and os.path.isdir(p)]
+    task = ray.remote(num_cpus=cpus)(execute)
+    pending = {task.remote(spec, str(out / "runs" / spec.name), cpus, path): spec for spec in todo}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            spec = pending.pop(ref)
+            try:
+                yield ray.get(ref)
+            except Exception as err:  # noqa: BLE001 - the worker died: record it like any failure
+                result = {"run": spec.name, **asdict(spec), "status": "failed", "error": f"{type(err).__name__}: {err}"}
+                run_dir = out / "runs" / spec.name
+                run_dir.mkdir(parents=True, exist_ok=True)
+                (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str))
+                yield result
 
 
 def _die_with_parent() -> None:
@@ -277,6 +378,29 @@ def _die_with_parent() -> None:
         pass
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def merge_tables(result_dirs: list[str | os.PathLike], out: str | os.PathLike, name: str = "merged") -> list[dict]:
+    """One table and picture from several sweeps' result directories (``DIR/runs/*/result.json``),
+    e.g. the committed reference results and a new algorithm's run; the first directory
+    holding a run wins."""
+    results: dict[str, dict[str, Any]] = {}
+    for d in result_dirs:
+        runs = sorted((Path(d) / "runs").glob("*/result.json"))
+        if not runs:
+            raise SweepConfigError(f"{d} holds no runs/*/result.json (is it a `ram bench` output directory?)")
+        for path in runs:
+            try:
+                result = json.loads(path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue  # truncated by a kill: not a result
+            if isinstance(result, dict) and "run" in result:
+                results.setdefault(result["run"], {**result, "_dir": str(path.parent)})
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(results.values(), key=lambda r: (r["env_id"], r["algo"], r.get("seed", 0)))
+    summarize(ordered, out, name)
+    return ordered
 
 
 def _report(result: dict[str, Any], log: Any) -> dict[str, Any]:
@@ -304,6 +428,7 @@ def summarize(results: list[dict[str, Any]], out: str | os.PathLike, name: str =
     columns = [
         "run",
         "algo",
+        "track",
         "env_id",
         "seed",
         "status",
@@ -314,29 +439,37 @@ def summarize(results: list[dict[str, Any]], out: str | os.PathLike, name: str =
         "steps_per_second",
         "eval_episodes",
         "wall_seconds",
+        "git_commit",
+        "ram_gym",
         "error",
     ]
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for r in results:
-            writer.writerow(r)
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            prov = r.get("provenance") or {}
+            writer.writerow(
+                {**r, "git_commit": prov.get("git_commit"), "ram_gym": prov.get("versions", {}).get("ram-gym")}
+            )
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in results:
-        groups.setdefault((r["env_id"], r["algo"]), []).append(r)
+        groups.setdefault((r["env_id"], r.get("track") or "?", r["algo"]), []).append(r)
     lines = [
         f"# {name}",
         "",
         "Score: test accuracy (classification, fixed test images) or catch rate (Catch); mean ± std over seeds.",
+        'Track: *rl* learns from the reward alone; *privileged* reads `info["label"]` / `info["state"]` in',
+        "training. Env steps: what each run really took (runs stop at the first update past the budget).",
         "",
-        "| env | algo | seeds ok | score | env steps | wall-clock (s) | steps/s |",
-        "|---|---|---|---|---|---|---|",
+        "| env | track | algo | seeds ok | score | env steps | wall-clock (s) | steps/s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for (env_id, algo), runs in sorted(groups.items()):
+    for (env_id, track, algo), runs in sorted(groups.items()):
         ok = [r for r in runs if r["status"] == "ok"]
         failed = len(runs) - len(ok)
+        seeds = f"{len(ok)}/{len(runs)}" + (f" ({failed} failed)" if failed else "")
         lines.append(
-            f"| {env_id} | {algo} | {len(ok)}/{len(runs)}{' (' + str(failed) + ' failed)' if failed else ''} | "
+            f"| {env_id} | {track} | {algo} | {seeds} | "
             f"{_mean_std([r['score'] for r in ok])} | {_mean_std([r['env_steps'] for r in ok], 0)} | "
             f"{_mean_std([r['train_seconds'] for r in ok], 1)} | {_mean_std([r['steps_per_second'] for r in ok], 0)} |"
         )
@@ -358,7 +491,7 @@ def _plots(results: list[dict[str, Any]], out: Path) -> None:
         for algo in sorted({r["algo"] for r in results if r["env_id"] == env_id}):
             curves = []
             for r in results:
-                path = out / "runs" / r["run"] / "curve.csv"
+                path = Path(r.get("_dir") or out / "runs" / r["run"]) / "curve.csv"
                 if r["env_id"] == env_id and r["algo"] == algo and r["status"] == "ok" and path.exists():
                     data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
                     data = data[np.isfinite(data[:, 1])] if data.size else data  # no finished episode yet

@@ -74,7 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from agents.training import RunDirectoryError, resume, train
 
     use_free_cores(args.threads)
-    out = Path(args.out or f"runs/{args.env}-{args.algo}-s{args.seed}")
+    explicit_algo = args.algo
+    args.algo = args.algo or "ram"
+    out = Path(args.out or f"runs/{args.env}-{args.algo.replace(':', '-')}-s{args.seed}")
     if args.steps is not None and args.steps < 1:
         raise SystemExit(f"ram train: --steps must be a positive number of env steps, got {args.steps}")
     if args.checkpoint_every < 1:
@@ -85,6 +87,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     import ram_env
 
+    try:
+        algorithm(args.algo)  # a plug-in is imported and checked against the contract here
+    except ValueError as err:
+        raise SystemExit(f"ram train: {err}") from None
     if args.env not in gym.envs.registry:
         raise SystemExit(f"ram train: unknown environment {args.env!r}; ram-gym's are {', '.join(ram_env.ENV_IDS)}")
     options = {
@@ -95,7 +101,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     try:
         if args.resume:
-            outcome = resume(out, args.steps, env_id=args.env, **options)
+            outcome = resume(out, args.steps, env_id=args.env, algo=explicit_algo, **options)
             print(f"resumed {out} ({outcome.agent.algo})")
         else:
             hparams = _hparams(args)
@@ -126,8 +132,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     use_free_cores(args.threads)
     try:
-        agent = load_agent(_checkpoint_argument(args, "eval"))
-    except CheckpointError as err:
+        agent = load_agent(_checkpoint_argument(args, "eval"), algo=args.algo)
+    except (CheckpointError, ValueError) as err:
         raise SystemExit(f"ram eval: {err}") from None
     try:
         result = evaluate_agent(
@@ -168,8 +174,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     use_free_cores(args.threads)
     path = _checkpoint_argument(args, "show")
     try:
-        agent = load_agent(path)
-    except CheckpointError as err:
+        agent = load_agent(path, algo=args.algo)
+    except (CheckpointError, ValueError) as err:
         raise SystemExit(f"ram show: {err}") from None
     from agents.base import GlimpseAgent
 
@@ -219,7 +225,20 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from agents.bench import SweepConfigError, load_sweep, run_sweep
+    from agents.bench import SweepConfigError, load_sweep, merge_tables, run_sweep
+
+    if args.table:
+        dirs = ([args.config] if args.config else []) + args.table
+        out = Path(args.out or "runs/bench-merged")
+        try:
+            merged = merge_tables(dirs, out)
+        except SweepConfigError as err:
+            raise SystemExit(f"ram bench --table: {err}") from None
+        print((out / "results.md").read_text())
+        print(f"merged {len(merged)} runs from {len(dirs)} directories into {out / 'results.md'}, {out / 'curves.png'}")
+        return 0
+    if args.config is None:
+        raise SystemExit("ram bench: give a sweep YAML file (or --table DIR ... to merge result directories)")
 
     overrides = {
         "steps": args.steps,
@@ -237,7 +256,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise SystemExit("ram bench: --jobs must be >= 1")
     out = Path(args.out or f"runs/bench-{config.name}")
     try:
-        results = run_sweep(config, out, jobs=args.jobs)
+        results = run_sweep(
+            config, out, jobs=args.jobs, executor=args.executor, address=args.address, cpus_per_run=args.cpus_per_run
+        )
     except SweepConfigError as err:
         raise SystemExit(f"ram bench: {err}") from None
     failed = sum(r["status"] != "ok" for r in results)
@@ -299,9 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--env", required=True, help="environment id, e.g. RAM-MNIST-v0 (see `ram envs`)")
     train.add_argument(
         "--algo",
-        default="ram",
-        choices=list(ALGORITHMS),
-        help="; ".join(f"{a.name}: {a.description}" for a in ALGORITHMS.values()),
+        default=None,
+        metavar="ALGO",
+        help="; ".join(f"{a.name}: {a.description}" for a in ALGORITHMS.values())
+        + "; or your own agent class as package.module:Class (see agents/base.py), or one an installed "
+        "package offers in the ram_gym.agents entry-point group (default ram; with --resume, give a plug-in again)",
     )
     train.add_argument(
         "--steps",
@@ -368,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file (model.pt or checkpoint.pt)")
     ev.add_argument("--pretrained", default=None, metavar="ENV_ID", help="score the shipped model for ENV_ID")
+    ev.add_argument(
+        "--algo", default=None, help="load the checkpoint with this algorithm (a plug-in: package.module:Class)"
+    )
     ev.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
     ev.add_argument("--episodes", type=int, default=None, help="episodes (default: whole split; Catch 1,000)")
     ev.add_argument("--num-envs", type=int, default=500, help="episodes in parallel (500)")
@@ -391,6 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file")
     show.add_argument("--pretrained", default=None, metavar="ENV_ID", help="use the shipped model for ENV_ID")
+    show.add_argument(
+        "--algo", default=None, help="load the checkpoint with this algorithm (a plug-in: package.module:Class)"
+    )
     show.add_argument("--n", type=int, default=16, help="episodes (default 16; test images 0..n-1)")
     show.add_argument(
         "--out", default="glimpses.png", help="FILE.png (grid) or FILE.gif (FILE-000.gif, ... when --n > 1)"
@@ -422,7 +451,24 @@ def build_parser() -> argparse.ArgumentParser:
         "settings), so an interrupted sweep resumes; failed runs are recorded and retried on re-run. "
         "Example file: benchmarks/configs/sweep_small.yaml.",
     )
-    bench.add_argument("config", help="sweep YAML file")
+    bench.add_argument("config", nargs="?", default=None, help="sweep YAML file")
+    bench.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="local: --jobs processes here (default); ray: each run a Ray task (pip install 'ram-gym[ray]')",
+    )
+    bench.add_argument(
+        "--address", default=None, help="with --executor ray: the cluster (auto, or HOST:PORT); default a local Ray"
+    )
+    bench.add_argument("--cpus-per-run", type=int, default=1, help="with --executor ray: CPUs each run asks for (1)")
+    bench.add_argument(
+        "--table",
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="merge these `ram bench` output directories into one table and picture in --out (no runs)",
+    )
     bench.add_argument("--out", default=None, help="output directory (default runs/bench-NAME)")
     bench.add_argument("--jobs", type=int, default=1, help="runs in parallel, one process each (1)")
     bench.add_argument("--steps", type=int, default=None, help="override the budget (env steps per run)")

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from agents import algorithms  # noqa: F401  (fills the table)
-from agents.base import ALGORITHMS, Agent, ImageClassifier, algorithm
+from agents.base import ALGORITHMS, Agent, ImageClassifier, algorithm, load_entry_points
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.evaluation import EvalResult, evaluate
 
@@ -28,12 +28,22 @@ def make_agent(
     return algorithm(algo).make(env_id, seed, dict(hparams or {}), dict(env_kwargs or {}))
 
 
-def load_agent(path: str | os.PathLike, env_id: str | None = None) -> Agent:
-    """Load any checkpoint, dispatching on its ``algo`` field."""
-    algo = load_checkpoint(path, env_id=env_id)["algo"]
-    if algo not in ALGORITHMS:
-        raise CheckpointError(f"{path} holds an unknown algorithm {algo!r}; known: {', '.join(ALGORITHMS)}")
-    return ALGORITHMS[algo].load(path, env_id)
+def load_agent(path: str | os.PathLike, env_id: str | None = None, algo: str | None = None) -> Agent:
+    """Load any checkpoint, dispatching on its ``algo`` field - or on ``algo`` when given
+    (a plug-in: ``package.module:Class``, whose checkpoints may have a format of their own).
+
+    A checkpoint never makes ram-gym import a module: one that names an algorithm that is
+    neither built in nor installed (entry points) is loaded only when ``algo`` names it.
+    """
+    if algo is not None:
+        return algorithm(algo).load(path, env_id)
+    name = load_checkpoint(path, env_id=env_id)["algo"]
+    if name not in ALGORITHMS:
+        load_entry_points()
+    if name not in ALGORITHMS:
+        hint = f"; pass --algo {name} to import that plug-in and load it" if ":" in name else ""
+        raise CheckpointError(f"{path} holds an unknown algorithm {name!r}; known: {', '.join(ALGORITHMS)}{hint}")
+    return ALGORITHMS[name].load(path, env_id)
 
 
 def resolved_settings(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:

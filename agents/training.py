@@ -215,6 +215,7 @@ def resume(
     total_timesteps: int | None = None,
     *,
     env_id: str | None = None,
+    algo: str | None = None,
     minutes: float | None = None,
     checkpoint_every: int = 100,
     tensorboard: bool = True,
@@ -222,7 +223,9 @@ def resume(
     callback: Callback | None = None,
 ) -> RunOutcome:
     """Continue the run in ``out`` from its checkpoint, to ``total_timesteps`` (default: the
-    budget it was started with).  ``env_id`` requires the checkpoint to be for that env."""
+    budget it was started with).  ``env_id`` requires the checkpoint to be for that env;
+    ``algo`` loads it with that algorithm (needed for a plug-in: a file never names the
+    module ram-gym imports)."""
     from agents.registry import load_agent
 
     out = Path(out)
@@ -230,7 +233,7 @@ def resume(
         checkpoint = out / CHECKPOINT
         if not checkpoint.exists():
             raise RunDirectoryError(f"no {CHECKPOINT} in {out}: nothing to resume")
-        agent = load_agent(checkpoint, env_id=env_id)
+        agent = load_agent(checkpoint, env_id=env_id, algo=algo)
         try:
             saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
         except json.JSONDecodeError as err:

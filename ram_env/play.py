@@ -116,7 +116,8 @@ class CatchGame:
             frame = rendering.compose_fovea(self.obs["glimpse"], boxes, (self.size, self.size), self.scale)
             for s, box in enumerate(boxes):
                 color = rendering.SCALE_COLORS[s % len(rendering.SCALE_COLORS)]
-                rendering.draw_rect(frame, *(np.asarray(box) * self.scale), color, thickness=2)
+                top, left, bottom, right = (float(v) * self.scale for v in box)
+                rendering.draw_rect(frame, top, left, bottom, right, color, thickness=2)
             cy, cx = (np.asarray(self.obs["location"], dtype=float) + 1) / 2 * self.size * self.scale
             rendering.draw_disc(frame, np.array([cy, cx]), 3, rendering.FIXATION_COLOR)
         else:

@@ -143,7 +143,7 @@ class Window:
         canvas = np.zeros((h + band, w, 3), dtype=np.uint8)
         canvas[:h] = frame
         pg.surfarray.blit_array(self.surface, np.ascontiguousarray(canvas.swapaxes(0, 1)))
-        if text is not None:
+        if text is not None and self.surface is not None:
             if not pg.font.get_init():
                 pg.font.init()
             self.surface.blit(pg.font.Font(None, 20).render(text, True, (235, 235, 235)), (6, h + 5))

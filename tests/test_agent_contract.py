@@ -150,3 +150,77 @@ def test_env_surface_for_agents():
         ram_env.set_rng_state(vec, state[:2])
     with pytest.raises(TypeError, match="not a ram-gym environment"):
         ram_env.task_kind(gym.make("CartPole-v1"))
+
+
+def test_plugin_agents_by_name_through_train_eval_and_bench(tmp_path, capsys, cli_error):
+    out = tmp_path / "run"
+    argv = ["train", "--algo", "plugin_agents:Guesser", "--env", "RAM-MNIST-v0", "--out", str(out)]
+    assert cli.main([*argv, "--no-progress", "--no-tensorboard", "--eval-episodes", "100"]) == 0
+    assert json.loads((out / "eval.json").read_text())["mean_reward"] == pytest.approx(0.1, abs=0.05)
+    capsys.readouterr()
+    assert (
+        cli.main(["eval", str(out / "model.pt"), "--algo", "plugin_agents:Guesser", "--episodes", "50", "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["episodes"] == 50
+    assert "lacks predict (or evaluate)" in cli_error([*argv[:2], "plugin_agents:NoPredict", *argv[3:]])
+    assert "cannot import 'no_such_pkg'" in cli_error([*argv[:2], "no_such_pkg:Agent", *argv[3:]])
+    assert "has no 'Missing'" in cli_error([*argv[:2], "plugin_agents:Missing", *argv[3:]])
+
+
+def test_an_unknown_plugin_named_by_a_checkpoint_is_not_imported(tmp_path):
+    from agents.checkpoint import CheckpointError
+    from agents.ram import RAM
+    from agents.registry import load_agent
+
+    path = RAM("RAM-MNIST-v0", num_envs=4).save(tmp_path / "a.pt")
+    data = __import__("torch").load(path, weights_only=True)
+    data["algo"] = "evil_module:Agent"
+    from agents.checkpoint import digest
+
+    data.pop("digest")
+    data["digest"] = digest(data)
+    __import__("torch").save(data, path)
+    with pytest.raises(CheckpointError, match="unknown algorithm 'evil_module:Agent'.*pass --algo"):
+        load_agent(path)
+    assert "evil_module" not in __import__("sys").modules
+
+
+def test_installed_packages_offer_agents_by_entry_point(monkeypatch):
+    from importlib import metadata
+
+    import plugin_agents
+
+    from agents import base
+
+    class Point:
+        name, value = "guesser", "plugin_agents:Guesser"
+
+        def load(self):
+            return plugin_agents.Guesser
+
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [Point()] if group == "ram_gym.agents" else [])
+    try:
+        entry = base.algorithm("guesser")
+        assert entry.default_steps == 600 and entry.make("RAM-MNIST-v0", 0, {}, {}).algo == "guesser"
+    finally:
+        ALGORITHMS.pop("guesser", None)
+
+
+def test_bench_table_merges_result_directories(tmp_path, capsys):
+    for name, algos in (("reference", "[ram]"), ("mine", "[plugin_agents:Guesser]")):
+        sweep = tmp_path / f"{name}.yaml"
+        sweep.write_text(
+            f"name: {name}\nalgos: {algos}\nenvs: [RAM-MNIST-v0]\nseeds: [0]\nsteps: 192\neval_episodes: 20\n"
+        )
+        assert cli.main(["bench", str(sweep), "--out", str(tmp_path / name)]) == 0
+    assert (
+        cli.main(
+            ["bench", "--table", str(tmp_path / "reference"), str(tmp_path / "mine"), "--out", str(tmp_path / "all")]
+        )
+        == 0
+    )
+    table = (tmp_path / "all" / "results.md").read_text()
+    assert "| ram |" in table and "plugin_agents:Guesser" in table and "| rl |" in table and "| privileged |" in table
+    assert (tmp_path / "all" / "curves.png").exists()
+    rows = (tmp_path / "all" / "results.csv").read_text().splitlines()
+    assert len(rows) == 3 and "git_commit" in rows[0]

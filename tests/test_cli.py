@@ -155,3 +155,23 @@ def test_missing_optional_dependency_names_the_extra(monkeypatch, cli_error):
 
     monkeypatch.setattr(cli, "cmd_plot", no_matplotlib)
     assert re.search(r"pip install 'ram-gym\[viz\]'", cli_error(["plot", "somewhere"]))
+
+
+def test_envs_marks_shipped_models_and_catch_scores_read_as_catch_rates(capsys):
+    assert cli.main(["envs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "shipped model" in lines[0]
+    assert any(line.startswith("RAM-Catch-v0") and " yes " in line for line in lines)
+    assert cli.main(["eval", "--pretrained", "RAM-Catch-v0", "--episodes", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "catch rate" in text and "% missed" in text and "error" not in text
+
+
+def test_resumed_run_reports_this_sessions_steps_and_time(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", *TINY, "--out", str(out), "--eval-episodes", "0", "--minutes", "0.0001"]) == 0
+    first = capsys.readouterr().out
+    assert "stopped by time limit" in first and "this session" in first
+    assert cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(out), "--resume", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "trained ram to 3,072 steps (" in printed and "this session" in printed

@@ -25,6 +25,16 @@ class RandomFixations:
         return action, state
 
 
+def resave(data, path):
+    """Write an edited checkpoint dict with a fresh digest (so the check under test, not the
+    digest, is what must catch the edit)."""
+    from agents.checkpoint import digest
+
+    data.pop("digest", None)
+    data["digest"] = digest(data)
+    torch.save(data, path)
+
+
 @pytest.fixture(scope="module")
 def trained():
     """RAM-MNIST-v0 trained for a small budget (about 2 s), with its location weights before training."""
@@ -133,10 +143,10 @@ def test_checkpoints_of_the_removed_ppo_style_mode(tmp_path):
     path = agent.save(tmp_path / "old.pt")
     data = torch.load(path, weights_only=True)
     data["config"].update(update_epochs=1, clip_range=0.2, minibatches=1)
-    torch.save(data, path)
+    resave(data, path)
     assert RAM.load(path).config.num_envs == 4
     data["config"]["update_epochs"] = 4
-    torch.save(data, path)
+    resave(data, path)
     with pytest.raises(CheckpointError, match="update_epochs=4.*removed"):
         RAM.load(path)
 
@@ -261,16 +271,16 @@ def test_bad_checkpoints_get_clear_errors(trained, tmp_path):
         RAM.load(good, env_id="RAM-Catch-v0")
     data = torch.load(good, weights_only=True)
     data["config"]["hidden_size"] = 128
-    torch.save(data, tmp_path / "mismatch.pt")
+    resave(data, tmp_path / "mismatch.pt")
     with pytest.raises(CheckpointError, match="weights do not fit"):
         RAM.load(tmp_path / "mismatch.pt")
     data = torch.load(good, weights_only=True)
     data["algo"] = "ppo"
-    torch.save(data, tmp_path / "ppo.pt")
+    resave(data, tmp_path / "ppo.pt")
     with pytest.raises(CheckpointError, match="'ppo' model, not 'ram'"):
         RAM.load(tmp_path / "ppo.pt")
     data["algo"], data["format_version"] = "ram", 99
-    torch.save(data, tmp_path / "future.pt")
+    resave(data, tmp_path / "future.pt")
     with pytest.raises(CheckpointError, match="newer"):
         load_checkpoint(tmp_path / "future.pt")
 
