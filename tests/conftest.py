@@ -34,3 +34,14 @@ def cli_error(capsys):
         return err
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _restore_algorithm_table():
+    """A test that registers an algorithm (a plug-in) leaves the table as it found it."""
+    from agents.base import ALGORITHMS
+
+    before = dict(ALGORITHMS)
+    yield
+    ALGORITHMS.clear()
+    ALGORITHMS.update(before)

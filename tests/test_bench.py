@@ -38,7 +38,7 @@ def test_tiny_sweep_writes_csv_table_and_plots(tmp_path, capsys):
     assert len(table) == 4 and {r["status"] for r in table} == {"ok"}
     assert {(r["algo"], r["seed"]) for r in table} == {("ram", "0"), ("ram", "1"), ("a2c", "0"), ("a2c", "1")}
     md = (tmp_path / "out" / "results.md").read_text()
-    assert "| RAM-MNIST-v0 | ram | 2/2 |" in md and "±" in md
+    assert "| RAM-MNIST-v0 | privileged | ram | 2/2 |" in md and "±" in md
     for name in ("curves.png", "scores.png"):
         assert Image.open(tmp_path / "out" / name).size[0] > 100
     assert "results.csv" in capsys.readouterr().out
