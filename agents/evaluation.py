@@ -81,7 +81,8 @@ def _run(
         for i in np.flatnonzero(done):
             key = int(info["index"][i]) if by_index else int(rounds[i] * n + i)
             if key < n_episodes and key not in results:
-                chosen = int(np.asarray(action["label"])[i]) if label_key else -1
+                label = np.asarray(action["label"])[i] if label_key else None
+                chosen = -1 if label is None else int(label.argmax() if label.ndim else label)  # scores: argmax
                 results[key] = (chosen, float(reward[i]))
             rounds[i] += 1
         # a new episode's first observation must meet a fresh recurrent state: with next-step
@@ -145,7 +146,11 @@ def evaluate(
         torch.manual_seed(seed)
         if mc_samples == 1:
             results = _run(agent, envs, n_episodes, seed, deterministic, by_index=classification)
-            mean_reward = float(np.mean([r for _, r in results.values()]))
+            if classification:  # accuracy, whatever the reward variant: the last label against the truth
+                labels = ram_env.image_dataset(envs).labels
+                mean_reward = float(np.mean([chosen == labels[i] for i, (chosen, _) in results.items()]))
+            else:
+                mean_reward = float(np.mean([r for _, r in results.values()]))
         else:
             labels = ram_env.image_dataset(envs).labels[:n_episodes]
             votes = np.zeros((n_episodes, 10), dtype=np.int64)

@@ -16,6 +16,8 @@ from ram_env.sensor import GlimpseSensor
 __all__ = ["ClassificationTask", "GlimpseClassificationEnv", "GlimpseClassificationVectorEnv"]
 
 MAX_GLIMPSES = 1000  #: longest episode
+#: reward variants (see the Rewards section of GlimpseClassificationEnv)
+REWARDS = ("final", "dense", "cross_entropy")
 
 
 class ClassificationTask(GlimpseTask):
@@ -38,7 +40,12 @@ class ClassificationTask(GlimpseTask):
         initial_location: Any = "random",
         data_dir: str | os.PathLike | None = None,
         rollouts_per_image: int = 1,
+        reward: str = "final",
     ) -> None:
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        self.reward_mode = reward
+        self.choice_scores = reward == "cross_entropy"
         self.n_glimpses = check_positive_int("n_glimpses", n_glimpses)
         if self.n_glimpses > MAX_GLIMPSES:
             raise ValueError(f"n_glimpses must be <= {MAX_GLIMPSES}, got {n_glimpses}")
@@ -68,6 +75,7 @@ class ClassificationTask(GlimpseTask):
         self.label = np.zeros(n, dtype=np.int64)
         self.index = np.zeros(n, dtype=np.int64)
         self.episode_count = np.zeros(n, dtype=np.int64)
+        self.correct = np.zeros(n, dtype=bool)  #: the last finished episode's label was right
 
     def restart_sequence(self, seeded: bool) -> None:
         if seeded:
@@ -111,10 +119,25 @@ class ClassificationTask(GlimpseTask):
 
     def _advance(self, ids: np.ndarray, locations: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         final = self.steps[ids] >= self.n_glimpses + self.blank_start[ids]
-        reward = np.where(final, (choices == self.label[ids]).astype(np.float64), 0.0)
+        label = self.label[ids]
+        if self.reward_mode == "final":
+            reward = np.where(final, (choices == label).astype(np.float64), 0.0)
+        elif self.reward_mode == "dense":  # the label is scored at every step, 1/n_glimpses each
+            reward = (choices == label).astype(np.float64) / self.n_glimpses
+        else:  # cross_entropy: minus the cross-entropy of softmax(scores) at every step, 1/n_glimpses each
+            shifted = choices - choices.max(axis=1, keepdims=True)
+            log_p = shifted[np.arange(len(ids)), label] - np.log(np.exp(shifted).sum(axis=1))
+            reward = log_p / self.n_glimpses
+        if self.blank_start[ids].any():  # the empty first observation's step scores nothing
+            reward = np.where(self.blank_start[ids] & (self.steps[ids] == 1) & ~final, 0.0, reward)
+        self.correct[ids] = np.where(final, self._chosen(choices) == label, self.correct[ids])
         if not final.all():
             self._look(ids[~final], locations[~final])
         return reward, final
+
+    def _chosen(self, choices: np.ndarray) -> np.ndarray:
+        """The label each choice names: itself, or the argmax of class scores."""
+        return choices.argmax(axis=1) if self.choice_scores else choices
 
     def _info(self) -> dict[str, np.ndarray]:
         return {"label": self.label, "index": self.index}
@@ -157,8 +180,18 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``location`` | where that glimpse was taken (after clipping) |
 
     ## Rewards
-    0.0 on every step but the last; on the last, 1.0 if ``label`` is the true digit
-    and 0.0 otherwise (the paper's reward).
+    Chosen by ``reward=`` (the ids keep the paper's ``"final"``):
+
+    * ``"final"`` (default; ``label`` is ``Discrete(10)``): 0.0 on every step but the last;
+      on the last, 1.0 if ``label`` is the true digit, else 0.0 (the paper's reward).
+    * ``"dense"`` (``Discrete(10)``): every step scores its ``label``, ``1 / n_glimpses``
+      if right, else 0.0; an episode sums to the fraction of its steps that were right.
+    * ``"cross_entropy"`` (``label`` is ``Box(-10, 10, (10,))`` class scores): every step
+      gives ``log softmax(scores)[true digit] / n_glimpses``, minus the cross-entropy of
+      the prediction, as ap_gym's glimpse tasks do.
+
+    Whatever the variant, ``agents.evaluation.evaluate`` reports accuracy: the last step's
+    label (the argmax of the scores) against the true digit.
 
     ## Starting State
     A new canvas (``split="train"``: a random training digit with a fresh random
@@ -207,6 +240,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"``, ``"none"`` or ``(row, col)`` |
     | ``data_dir`` | bundled | another directory holding the four MNIST idx ``.gz`` files |
     | ``rollouts_per_image`` | 1 | vector env: groups of this many consecutive envs share an image (see below) |
+    | ``reward`` | ``"final"`` | ``"final"``, ``"dense"`` or ``"cross_entropy"`` (see Rewards) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     Unknown or invalid keywords raise ``ValueError``.  ``reset(options=...)`` takes

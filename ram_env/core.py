@@ -109,6 +109,10 @@ class GlimpseTask(ABC):
 
     action_key: str = "label"
     kind: Literal["classification", "control"] = "classification"
+    #: the discrete part of the action is a vector of scores (``Box``) rather than a choice
+    choice_scores: bool = False
+    #: bound of the scores when ``choice_scores`` (the action space is ``Box(-s, s, (n,))``)
+    score_bound: float = 10.0
     metadata: dict[str, Any] = {"render_fps": 4}
 
     def __init__(
@@ -143,11 +147,13 @@ class GlimpseTask(ABC):
                 "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
             }
         )
+        choice_space: spaces.Space = (
+            spaces.Box(-self.score_bound, self.score_bound, (n_actions,), dtype=np.float32)
+            if self.choice_scores
+            else spaces.Discrete(n_actions)
+        )
         self.single_action_space = spaces.Dict(
-            {
-                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
-                self.action_key: spaces.Discrete(n_actions),
-            }
+            {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), self.action_key: choice_space}
         )
         n = self.num_envs
         self.rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
@@ -285,6 +291,8 @@ class GlimpseTask(ABC):
                 raise InvalidAction(f"action['location'] must be finite: env {i} of {n} has {location[i].tolist()}")
             raise InvalidAction(f"action['location'] must be finite, got {location.tolist()}")
         raw = np.asarray(action[key])
+        if self.choice_scores:
+            return {"location": location if batched else location[None], key: self._check_scores(raw, batched)}
         if (
             raw.shape != choice_shape
             or raw.dtype.kind not in "iuf"
@@ -303,6 +311,18 @@ class GlimpseTask(ABC):
         if not batched:
             location, choice = location[None], choice[None]
         return {"location": location, key: choice}
+
+    def _check_scores(self, raw: np.ndarray, batched: bool) -> np.ndarray:
+        """Class scores ``(N, n)`` float64 (values beyond the bound are clipped, NaN/inf raise)."""
+        shape = (self.num_envs, self.n_actions) if batched else (self.n_actions,)
+        key = self.action_key
+        if raw.shape != shape or raw.dtype.kind not in "iuf":
+            raise InvalidAction(f"action['{key}'] must be {shape} class scores, got {raw.dtype} {raw.shape}")
+        scores = raw.astype(np.float64)
+        if not np.all(np.isfinite(scores)):
+            raise InvalidAction(f"action['{key}'] class scores must be finite")
+        scores = np.clip(scores, -self.score_bound, self.score_bound)
+        return scores if batched else scores[None]
 
     def info(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
         info = self._info()
@@ -351,7 +371,8 @@ class GlimpseEnv(gym.Env):
             raise RuntimeError("step() called after the episode ended; call reset() first")
         batched = self.task.check_action(action, batched=False)
         reward, terminated = self.task.step(self._ids, batched)
-        self._last = (int(batched[self.task.action_key][0]), float(reward[0]))
+        choice = np.asarray(batched[self.task.action_key][0])
+        self._last = (int(choice.argmax() if choice.ndim else choice), float(reward[0]))
         if self.render_mode == "human":
             self.render()
         return self._obs(), float(reward[0]), bool(terminated[0]), False, self._single_info()

@@ -41,6 +41,12 @@ __all__ = [
     "BoxActions",
     "grid_locations",
     "make_encoding",
+    "glimpse_action_choice",
+    "HistoryBuffer",
+    "GlimpseHistory",
+    "HidePrivilegedInfo",
+    "strip_privileged",
+    "PRIVILEGED_INFO",
 ]
 
 
@@ -62,8 +68,24 @@ def glimpse_action_parts(space: gym.Space) -> tuple[str, int]:
     return key, int(choice.n)
 
 
+def glimpse_action_choice(space: gym.Space) -> tuple[str, int, float | None]:
+    """``(key, n, bound)`` of ``Dict(location, key=Discrete(n))`` (``bound`` None) or of
+    ``Dict(location, key=Box(-bound, bound, (n,)))`` class scores (``reward="cross_entropy"``)."""
+    if isinstance(space, spaces.Dict) and "location" in space.spaces and len(space.spaces) == 2:
+        key = next(k for k in space.spaces if k != "location")
+        choice = space.spaces[key]
+        if isinstance(choice, spaces.Box) and len(choice.shape) == 1:
+            return key, int(choice.shape[0]), float(choice.high.max())
+    key, n = glimpse_action_parts(space)
+    return key, n, None
+
+
 class ActionEncoding:
     """A flat action space for a glimpse action space, with a batched decoder.
+
+    When the native choice is a vector of class scores (``reward="cross_entropy"``), the
+    grid encodings send ``bound`` for the chosen class and 0 for the others, and the box
+    encoding sends its last values scaled to ``[-bound, bound]``.
 
     Attributes:
         space: the flat (single-env) action space.
@@ -73,16 +95,25 @@ class ActionEncoding:
     space: gym.Space
 
     def __init__(self, native: gym.Space) -> None:
-        self.key, self.n_actions = glimpse_action_parts(native)
+        self.key, self.n_actions, self.score_bound = glimpse_action_choice(native)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
-        """Flat actions with a leading batch dimension -> ``{"location": (N, 2), key: (N,)}``."""
+        """Flat actions with a leading batch dimension -> ``{"location": (N, 2), key: (N,) or (N, n)}``."""
         raise NotImplementedError
+
+    def _choice(self, chosen: np.ndarray) -> np.ndarray:
+        """Chosen classes ``(N,)`` -> the native choice: themselves, or one-hot class scores."""
+        if self.score_bound is None:
+            return chosen.astype(np.int64)
+        scores = np.zeros((len(chosen), self.n_actions), dtype=np.float32)
+        scores[np.arange(len(chosen)), chosen] = self.score_bound
+        return scores
 
     def decode_one(self, action: Any) -> dict[str, Any]:
         """One flat action -> the native dict action."""
         batch = self.decode(np.asarray(action)[None])
-        return {"location": batch["location"][0], self.key: int(batch[self.key][0])}
+        choice = batch[self.key][0]
+        return {"location": batch["location"][0], self.key: choice if self.score_bound is not None else int(choice)}
 
     def _invalid(self, actions: Any) -> InvalidAction:
         return InvalidAction(f"{type(self).__name__}: action {actions!r} is not in {self.space}")
@@ -108,7 +139,7 @@ class GridEncoding(_FixationGrid):
         a = np.asarray(actions)
         if a.ndim != 2 or a.shape[1] != 2 or a.dtype.kind not in "iu" or np.any(a < 0) or np.any(a >= self.space.nvec):
             raise self._invalid(actions)
-        return {"location": self.locations[a[:, 0]], self.key: a[:, 1].astype(np.int64)}
+        return {"location": self.locations[a[:, 0]], self.key: self._choice(a[:, 1])}
 
 
 class DiscreteEncoding(_FixationGrid):
@@ -123,7 +154,7 @@ class DiscreteEncoding(_FixationGrid):
         a = a.reshape(len(a)) if a.ndim == 2 and a.shape[1] == 1 else a
         if a.ndim != 1 or a.dtype.kind not in "iu" or np.any(a < 0) or np.any(a >= self.space.n):
             raise self._invalid(actions)
-        return {"location": self.locations[a // self.n_actions], self.key: (a % self.n_actions).astype(np.int64)}
+        return {"location": self.locations[a // self.n_actions], self.key: self._choice(a % self.n_actions)}
 
 
 class BoxEncoding(ActionEncoding):
@@ -137,6 +168,8 @@ class BoxEncoding(ActionEncoding):
         a = np.asarray(actions, dtype=np.float32)
         if a.ndim != 2 or a.shape[1:] != self.space.shape or not np.all(np.isfinite(a)):
             raise self._invalid(actions)
+        if self.score_bound is not None:  # class scores, scaled to the native bound
+            return {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.clip(a[:, 2:], -1, 1) * self.score_bound}
         return {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.argmax(a[:, 2:], axis=1).astype(np.int64)}
 
 
@@ -186,3 +219,97 @@ class BoxActions(_EncodedActions):
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env, BoxEncoding(env.action_space))
+
+
+class HistoryBuffer:
+    """The last ``k`` glimpses and locations of ``n`` episodes, newest last, batched.
+
+    The observation it gives is ``Dict(glimpse=Box(0, 1, (k, *glimpse_shape)),
+    location=Box(-1, 1, (k, 2)), valid=Box(0, 1, (k,)))``; ``valid`` marks the slots that
+    hold a glimpse of this episode (early in an episode the oldest slots are zeros).
+    """
+
+    def __init__(self, num_envs: int, k: int, observation_space: spaces.Dict) -> None:
+        self.k = check_positive_int("history", k)
+        shape: tuple[int, ...] = tuple(observation_space["glimpse"].shape or ())
+        self.glimpse = np.zeros((num_envs, self.k, *shape), dtype=np.float32)
+        self.location = np.zeros((num_envs, self.k, 2), dtype=np.float32)
+        self.valid = np.zeros((num_envs, self.k), dtype=np.float32)
+        self.space = spaces.Dict(
+            {
+                "glimpse": spaces.Box(0.0, 1.0, (self.k, *shape), dtype=np.float32),
+                "location": spaces.Box(-1.0, 1.0, (self.k, 2), dtype=np.float32),
+                "valid": spaces.Box(0.0, 1.0, (self.k,), dtype=np.float32),
+            }
+        )
+
+    def push(self, obs: dict[str, np.ndarray], ids: np.ndarray | None = None) -> None:
+        """Append observations as the newest slot: ``obs`` rows for all envs, or for ``ids``."""
+        rows = slice(None) if ids is None else ids
+        for name, value in (("glimpse", obs["glimpse"]), ("location", obs["location"])):
+            buffer = getattr(self, name)
+            buffer[rows] = np.roll(buffer[rows], -1, axis=1)
+            buffer[rows, -1] = value
+        self.valid[rows] = np.roll(self.valid[rows], -1, axis=1)
+        self.valid[rows, -1] = 1.0
+
+    def clear(self, ids: np.ndarray) -> None:
+        """Forget the history of rows ``ids`` (their episodes restarted)."""
+        self.glimpse[ids] = 0.0
+        self.location[ids] = 0.0
+        self.valid[ids] = 0.0
+
+    def observe(self, ids: np.ndarray | int | None = None) -> dict[str, np.ndarray]:
+        rows = slice(None) if ids is None else ids
+        return {
+            "glimpse": self.glimpse[rows].copy(),
+            "location": self.location[rows].copy(),
+            "valid": self.valid[rows].copy(),
+        }
+
+
+class GlimpseHistory(gym.ObservationWrapper):
+    """Observe the last ``k`` glimpses and their locations, so a memoryless policy can
+    integrate what it saw: ``Dict(glimpse=(k, *glimpse_shape), location=(k, 2), valid=(k,))``,
+    newest last (:class:`HistoryBuffer`).  For Stable-Baselines3 use
+    ``SB3Agent(..., history=k)``, which does the same inside its batched VecEnv and pairs it
+    with :class:`agents.baselines.extractors.HistoryExtractor`.
+    """
+
+    def __init__(self, env: gym.Env, k: int = 4) -> None:
+        super().__init__(env)
+        if not isinstance(env.observation_space, spaces.Dict) or "glimpse" not in env.observation_space.spaces:
+            raise ValueError(f"GlimpseHistory needs Dict(glimpse, location) observations, got {env.observation_space}")
+        self.history = HistoryBuffer(1, k, env.observation_space)
+        self.observation_space = self.history.space
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        self.history.clear(np.zeros(1, dtype=np.int64))
+        return super().reset(**kwargs)
+
+    def observation(self, observation: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        self.history.push({k: np.asarray(v)[None] for k, v in observation.items()})
+        return self.history.observe(0)
+
+
+#: the info keys that reveal the answer (the label) or the hidden state (Catch): the *privileged* track's
+PRIVILEGED_INFO = ("label", "state")
+
+
+class HidePrivilegedInfo(gym.vector.VectorWrapper):
+    """A native vector env whose infos carry no ``label`` or ``state``: what an agent of the
+    *rl* track trains on, so it demonstrably learns from the reward alone."""
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        return obs, strip_privileged(info)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(actions)
+        return obs, reward, terminated, truncated, strip_privileged(info)
+
+
+def strip_privileged(info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` without the privileged keys (and their ``_key`` masks)."""
+    hidden = set(PRIVILEGED_INFO) | {f"_{k}" for k in PRIVILEGED_INFO}
+    return {k: v for k, v in info.items() if k not in hidden}

@@ -4,6 +4,9 @@
   ``h_g = ReLU(Linear(glimpse))``, ``h_l = ReLU(Linear(location))``,
   ``g = ReLU(Linear(h_g) + Linear(h_l))``.  (SB3's NatureCNN needs images of 36x36 or
   more; a 6x6 or 12x12 glimpse is not one.)
+* :class:`HistoryExtractor` - the same glimpse network applied to each of the last k
+  glimpses (``ram_env.wrappers.GlimpseHistory``), the k features masked by ``valid`` and
+  concatenated, then one linear layer: a memoryless policy that sees what it saw before.
 * :class:`SmallScreenCNN` - two conv layers for small full screens (Catch's 24x24).
 """
 
@@ -14,7 +17,7 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-__all__ = ["GlimpseExtractor", "SmallScreenCNN"]
+__all__ = ["GlimpseExtractor", "HistoryExtractor", "SmallScreenCNN"]
 
 
 class GlimpseExtractor(BaseFeaturesExtractor):
@@ -32,6 +35,29 @@ class GlimpseExtractor(BaseFeaturesExtractor):
         h_g = torch.relu(self.what(observations["glimpse"].flatten(1)))
         h_l = torch.relu(self.where(observations["location"]))
         return torch.relu(self.what_out(h_g) + self.where_out(h_l))
+
+
+class HistoryExtractor(BaseFeaturesExtractor):
+    """``{"glimpse": (B, k, ...), "location": (B, k, 2), "valid": (B, k)}`` -> ``(B, features_dim)``."""
+
+    def __init__(self, observation_space: gym.spaces.Dict, features_dim: int = 256, hidden: int = 128) -> None:
+        super().__init__(observation_space, features_dim)
+        shape: tuple[int, ...] = tuple(observation_space["glimpse"].shape or ())
+        self.k = int(shape[0])
+        n_in = int(torch.tensor(shape[1:]).prod())
+        self.what = nn.Linear(n_in, hidden)
+        self.where = nn.Linear(2, hidden)
+        self.what_out = nn.Linear(hidden, hidden)
+        self.where_out = nn.Linear(hidden, hidden)
+        self.combine = nn.Sequential(nn.Linear(self.k * hidden, features_dim), nn.ReLU())
+
+    def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        glimpse, location, valid = observations["glimpse"], observations["location"], observations["valid"]
+        b = glimpse.shape[0]
+        h_g = torch.relu(self.what(glimpse.reshape(b * self.k, -1)))
+        h_l = torch.relu(self.where(location.reshape(b * self.k, 2)))
+        g = torch.relu(self.what_out(h_g) + self.where_out(h_l)).reshape(b, self.k, -1)
+        return self.combine((g * valid.unsqueeze(-1)).flatten(1))
 
 
 class SmallScreenCNN(BaseFeaturesExtractor):

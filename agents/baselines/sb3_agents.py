@@ -25,10 +25,11 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.base import Track
-from agents.baselines.extractors import GlimpseExtractor, SmallScreenCNN
+from agents.baselines.extractors import GlimpseExtractor, HistoryExtractor, SmallScreenCNN
 from agents.baselines.vec_env import GlimpseVecEnv
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.yamlfile import parse
+from ram_env.wrappers import HistoryBuffer
 
 __all__ = ["SB3Agent", "SB3_ALGOS", "hyperparameters"]
 
@@ -39,7 +40,7 @@ SB3_ALGOS: dict[str, tuple[str, str]] = {
     "dqn": ("stable_baselines3", "DQN"),
     "recurrent-ppo": ("sb3_contrib", "RecurrentPPO"),
 }
-_OWN_KEYS = ("n_envs", "encoding", "grid")  # ours, not SB3 constructor arguments
+_OWN_KEYS = ("n_envs", "encoding", "grid", "history")  # ours, not SB3 constructor arguments
 
 
 def hyperparameters(algo: str, env_id: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -105,6 +106,9 @@ class SB3Agent:
         n_envs = int(params.pop("n_envs", 16))
         encoding = params.pop("encoding", "grid")
         grid = params.pop("grid", None)
+        self.history_length = params.pop("history", None)
+        if self.history_length is not None and algo == "recurrent-ppo":
+            raise ValueError("history is for memoryless policies; RecurrentPPO already remembers (drop history)")
         probe = gym.make(env_id, **self.env_kwargs)
         full_screen = not isinstance(probe.action_space, gym.spaces.Dict)
         probe.close()
@@ -112,7 +116,7 @@ class SB3Agent:
             encoding = None
         elif algo == "dqn" and encoding != "discrete":
             raise ValueError(f"DQN needs Discrete actions: use encoding='discrete', not {encoding!r}")
-        self.vec_env = GlimpseVecEnv(env_id, n_envs, encoding, grid, self.env_kwargs)
+        self.vec_env = GlimpseVecEnv(env_id, n_envs, encoding, grid, self.env_kwargs, history=self.history_length)
         module, cls = SB3_ALGOS[algo]
         try:
             algo_class = getattr(__import__(module, fromlist=[cls]), cls)
@@ -123,7 +127,8 @@ class SB3Agent:
             policy_kwargs.setdefault("features_extractor_class", SmallScreenCNN)
             policy = "CnnLstmPolicy" if algo == "recurrent-ppo" else "CnnPolicy"
         else:
-            policy_kwargs.setdefault("features_extractor_class", GlimpseExtractor)
+            extractor = GlimpseExtractor if self.history_length is None else HistoryExtractor
+            policy_kwargs.setdefault("features_extractor_class", extractor)
             policy = "MultiInputLstmPolicy" if algo == "recurrent-ppo" else "MultiInputPolicy"
         try:
             self.model = algo_class(
@@ -165,6 +170,12 @@ class SB3Agent:
             flat, state = self.model.predict(
                 obs, state=state, episode_start=np.asarray(episode_start), deterministic=deterministic
             )
+        elif self.history_length is not None:  # the history of glimpses is this agent's state
+            if not isinstance(state, HistoryBuffer) or len(state.valid) != n:
+                state = HistoryBuffer(n, self.history_length, self.vec_env.task.single_observation_space)
+            state.clear(np.flatnonzero(np.asarray(episode_start, dtype=bool)))
+            state.push(obs)
+            flat, _ = self.model.predict(state.observe(), deterministic=deterministic)
         else:
             flat, _ = self.model.predict(obs, deterministic=deterministic)
         action = self.vec_env.decode(np.asarray(flat))
@@ -176,7 +187,7 @@ class SB3Agent:
         return action, state
 
     def _is_single(self, observation: Any) -> bool:
-        space = self.vec_env.observation_space
+        space = self.vec_env.task.single_observation_space  # the env's own (history is added here)
         if isinstance(space, gym.spaces.Dict):
             if not isinstance(observation, dict) or "glimpse" not in observation:
                 raise ValueError(f"observation must be a dict with 'glimpse' and 'location', got {type(observation)}")

@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 
 import ram_env
 from ram_env.core import info_at
-from ram_env.wrappers import ActionEncoding, make_encoding
+from ram_env.wrappers import ActionEncoding, HistoryBuffer, make_encoding, strip_privileged
 
 __all__ = ["GlimpseVecEnv"]
 
@@ -44,6 +44,7 @@ class GlimpseVecEnv(VecEnv):
         encoding: str | None = "grid",
         grid: int | None = None,
         env_kwargs: dict[str, Any] | None = None,
+        history: int | None = None,
     ) -> None:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
@@ -62,7 +63,16 @@ class GlimpseVecEnv(VecEnv):
                 )
             self.encoding = None
             action_space = native
-        super().__init__(self.task.num_envs, self.task.single_observation_space, action_space)
+        observation_space = self.task.single_observation_space
+        self.history: HistoryBuffer | None = None
+        if history is not None:
+            if not isinstance(observation_space, gym.spaces.Dict):
+                raise ValueError(
+                    f"history needs glimpse observations; {env_id} with {self.env_kwargs} has {observation_space}"
+                )
+            self.history = HistoryBuffer(self.task.num_envs, history, observation_space)
+            observation_space = self.history.space
+        super().__init__(self.task.num_envs, observation_space, action_space)
         self._all = np.arange(self.num_envs)
         self._returns = np.zeros(self.num_envs)
         self._lengths = np.zeros(self.num_envs, dtype=np.int64)
@@ -81,7 +91,19 @@ class GlimpseVecEnv(VecEnv):
         self._reset_seeds()
         self._returns[:] = 0
         self._lengths[:] = 0
-        return self.task.observe()
+        return self._observe(restarted=self._all)
+
+    def _observe(self, restarted: np.ndarray | None = None) -> Any:
+        """The observations SB3 sees: the task's, or (``history``) the last k of them."""
+        obs = self.task.observe()
+        if self.history is None:
+            return obs
+        if restarted is None:
+            self.history.push(obs)
+        else:
+            self.history.clear(restarted)
+            self.history.push(self.task.observe(restarted), restarted)
+        return self.history.observe()
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = np.asarray(actions)
@@ -95,8 +117,8 @@ class GlimpseVecEnv(VecEnv):
         reward, terminated = self.task.step(self._all, action)
         self._returns += reward
         self._lengths += 1
-        obs = self.task.observe()
-        info_arrays = self.task.info()
+        obs = self._observe()
+        info_arrays = strip_privileged(self.task.info())  # SB3 agents are of the rl track
         infos: list[dict[str, Any]] = [info_at(info_arrays, i) for i in range(self.num_envs)]
         done = np.flatnonzero(terminated)
         if done.size:
@@ -109,7 +131,7 @@ class GlimpseVecEnv(VecEnv):
             self._returns[done] = 0
             self._lengths[done] = 0
             self.task.reset(done)
-            obs = self.task.observe()
+            obs = self._observe(restarted=done) if self.history is not None else self.task.observe()
         return obs, reward.astype(np.float32), terminated.copy(), infos
 
     def close(self) -> None:

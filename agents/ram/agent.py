@@ -39,7 +39,7 @@ from agents.ram.config import REMOVED_FIELDS, RAMConfig, catch_warning, check_co
 from agents.ram.losses import hybrid_loss
 from agents.ram.model import RecurrentAttentionModel
 from agents.ram.rollout import Rollout, check_observation, collect
-from ram_env.wrappers import glimpse_action_parts
+from ram_env.wrappers import HidePrivilegedInfo, glimpse_action_parts
 
 __all__ = ["RAM"]
 
@@ -131,7 +131,9 @@ class RAM:
         if self._envs is None:
             cfg = self.config
             repeats = {"rollouts_per_image": cfg.rollouts_per_image} if cfg.rollouts_per_image > 1 else {}
-            self._envs = gym.make_vec(self.env_id, num_envs=cfg.num_envs, **{**cfg.env_kwargs, **repeats})
+            envs = gym.make_vec(self.env_id, num_envs=cfg.num_envs, **{**cfg.env_kwargs, **repeats})
+            # the rl track trains on the reward alone: it never gets the label or the true state
+            self._envs = HidePrivilegedInfo(envs) if self.track == "rl" else envs
         return self._envs
 
     def collect(self, envs: gym.vector.VectorEnv, seed: int | None = None, deterministic: bool = False) -> Rollout:
