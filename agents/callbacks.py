@@ -34,7 +34,7 @@ from typing import Any
 from agents.base import Agent, Callback
 from agents.logger import RunLogger
 
-__all__ = ["CallbackList", "Checkpoint", "TimeLimit", "StopOnSignal", "CurveLogger", "score_of"]
+__all__ = ["CallbackList", "Checkpoint", "TimeLimit", "TimeBudget", "StopOnSignal", "CurveLogger", "score_of"]
 
 
 def score_of(metrics: dict[str, float]) -> float:
@@ -85,6 +85,31 @@ class TimeLimit:
     def __call__(self, metrics: dict[str, float]) -> bool:
         self.reached = time.perf_counter() >= self.deadline
         return not self.reached
+
+
+class TimeBudget:
+    """Fit a RAM run into ``minutes`` of wall-clock: after each update the budget becomes the
+    env steps the measured speed reaches by the deadline (never more than ``total``), so the
+    learning-rate schedule ends decayed and the run *finishes* on time, on any machine.
+
+    ``agent`` must have ``set_budget(total_timesteps)`` (:class:`agents.ram.RAM` does).
+    """
+
+    def __init__(self, agent: Any, minutes: float, total: int) -> None:
+        if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
+            raise ValueError(f"the time budget must be a number of minutes > 0, got {minutes!r}")
+        self.agent, self.total = agent, int(total)
+        self.seconds = 60.0 * float(minutes)
+        self.started = time.perf_counter()
+        self.steps_before = int(agent.num_timesteps)
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        elapsed = time.perf_counter() - self.started
+        done = int(metrics["env_steps"]) - self.steps_before
+        if elapsed > 0 and done > 0:
+            reachable = self.steps_before + int(done / elapsed * self.seconds)
+            self.agent.set_budget(min(self.total, reachable))
+        return elapsed < self.seconds * 1.05  # a last safety stop, should the speed change
 
 
 class StopOnSignal:

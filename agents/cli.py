@@ -81,6 +81,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise SystemExit(f"ram train: --steps must be a positive number of env steps, got {args.steps}")
     if args.checkpoint_every < 1:
         raise SystemExit(f"ram train: --checkpoint-every must be >= 1 (updates), got {args.checkpoint_every}")
+    if args.time_budget is not None and not args.time_budget > 0:
+        raise SystemExit(f"ram train: --time-budget must be > 0 minutes, got {args.time_budget}")
     if args.minutes is not None and not args.minutes > 0:
         raise SystemExit(f"ram train: --minutes must be > 0, got {args.minutes}")
     import gymnasium as gym
@@ -112,7 +114,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
             total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
-            outcome = train(agent, out, total, settings=settings, seed=args.seed, **options)
+            if args.time_budget is not None and args.algo != "ram":
+                raise SystemExit(
+                    "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
+                )
+            outcome = train(
+                agent, out, total, settings=settings, seed=args.seed, time_budget=args.time_budget, **options
+            )
     except (RunDirectoryError, CheckpointError) as err:
         raise SystemExit(f"ram train: {err}") from None
     print(outcome.summary())
@@ -339,6 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="also stop after this much wall-clock time (a checkpoint is kept; --resume continues)",
+    )
+    train.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="ram: finish the run in this much wall-clock time (the schedule is fitted to the steps this machine "
+        "manages, at most --steps), then save and score it",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--out", default=None, help="run directory (default runs/ENV-ALGO-sSEED)")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import Agent, Callback
-from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal, TimeLimit, score_of
+from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal, TimeBudget, TimeLimit, score_of
 from agents.checkpoint import CheckpointError
 from agents.logger import RunLogger
 
@@ -127,8 +127,10 @@ def _run(
     progress: bool,
     time_offset: float,
     callback: Callback | None,
+    time_budget: float | None = None,
 ) -> RunOutcome:
     checkpoint = out / CHECKPOINT
+    budget = TimeBudget(agent, time_budget, total) if time_budget is not None else None
     saver = Checkpoint(agent, checkpoint, every=checkpoint_every)  # checks the interval before training
     limit = TimeLimit(minutes) if minutes is not None else None
     logger = CurveLogger(out, tensorboard=tensorboard, time_offset=time_offset)
@@ -139,12 +141,16 @@ def _run(
         with StopOnSignal() as stop:
             # log before checkpointing: a checkpoint never runs ahead of progress.csv
             agent.learn(
-                total, callback=CallbackList([logger, bar, saver, limit, stop, callback]), reset_num_timesteps=False
+                total,
+                callback=CallbackList([budget, logger, bar, saver, limit, stop, callback]),
+                reset_num_timesteps=False,
             )
     finally:
         bar.bar.close()
         logger.close()
     agent.save(checkpoint)
+    if budget is not None and stop.received is None:  # the time budget decided how far to go
+        total = min(total, agent.num_timesteps)
     finished = agent.num_timesteps >= total
     model = None
     if finished:
@@ -178,6 +184,7 @@ def train(
     settings: dict[str, Any] | None = None,
     seed: int | None = None,
     callback: Callback | None = None,
+    time_budget: float | None = None,
 ) -> RunOutcome:
     """Train a new ``agent`` for ``total_timesteps`` in the run directory ``out``.
 
@@ -191,6 +198,8 @@ def train(
         settings: the resolved hyper-parameters, recorded in ``config.json``.
         seed: recorded in ``config.json``.
         callback: one more callback, after the run's own.
+        time_budget: minutes the whole run may take (RAM): it finishes then, its schedule fitted
+            to the steps this machine manages (:class:`~agents.callbacks.TimeBudget`).
     """
     out = Path(out)
     _check_budget(total_timesteps)
@@ -207,7 +216,18 @@ def train(
             "argv": sys.argv,
         }
         (out / "config.json").write_text(json.dumps(record, indent=2))
-        return _run(agent, out, int(total_timesteps), minutes, checkpoint_every, tensorboard, progress, 0.0, callback)
+        return _run(
+            agent,
+            out,
+            int(total_timesteps),
+            minutes,
+            checkpoint_every,
+            tensorboard,
+            progress,
+            0.0,
+            callback,
+            time_budget,
+        )
 
 
 def resume(

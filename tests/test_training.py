@@ -80,3 +80,16 @@ def test_callbacks_compose_in_learn(tmp_path):
     assert agent.num_updates == 4 and RAM.load(tmp_path / "c.pt").num_updates == 4
     header, *rows = (tmp_path / "curve.csv").read_text().splitlines()
     assert header == "env_steps,score,time" and len(rows) == 4
+
+
+def test_a_time_budget_finishes_the_run_on_time_with_its_schedule_decayed(tmp_path):
+    import time
+
+    started = time.perf_counter()
+    outcome = train(_agent(), tmp_path / "run", 10**9, tensorboard=False, time_budget=0.05)  # 3 seconds
+    elapsed = time.perf_counter() - started
+    assert outcome.finished and outcome.model.exists() and outcome.agent.num_timesteps < 10**9
+    assert 2.0 < elapsed < 6.0
+    rows = list(csv.DictReader(open(tmp_path / "run" / "progress.csv")))
+    cfg = outcome.agent.config
+    assert float(rows[-1]["learning_rate"]) < 0.2 * cfg.learning_rate  # the cosine ran (nearly) to its end

@@ -223,6 +223,11 @@ class RAM:
                 break
         return self
 
+    def set_budget(self, total_timesteps: int) -> None:
+        """Change the budget of the ``learn`` under way (its learning-rate schedule follows):
+        :class:`agents.callbacks.TimeBudget` uses it to end a run, fully decayed, at a deadline."""
+        self.total_timesteps = max(self.num_timesteps, int(total_timesteps))
+
     def _rng_state(self) -> dict[str, Any]:
         """torch's and the training environments' generator states (for exact resume)."""
         state: dict[str, Any] = {"torch": torch.get_rng_state()}
