@@ -34,8 +34,8 @@ test: install
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check ram_env agents tests examples benchmarks docs
-	$(VENV)/bin/ruff format --check ram_env agents tests examples benchmarks docs
+	$(VENV)/bin/ruff check ram_env agents tests examples benchmarks docs/gen_pages.py
+	$(VENV)/bin/ruff format --check ram_env agents tests examples benchmarks docs/gen_pages.py
 
 # mypy in its default (basic) mode on the two packages (configured in pyproject.toml)
 typecheck: install

@@ -46,6 +46,7 @@ __all__ = [
 
 FORMAT = "ram-gym-checkpoint"
 FORMAT_VERSION = 2  #: 2 adds the digest; version-1 files (no digest) still load
+MAX_ARRAY = 10_000  #: elements of an array a plain field may hold (weights are tensors, not fields)
 
 
 class CheckpointError(RuntimeError):
@@ -79,6 +80,11 @@ def plain(value: Any, where: str = "value") -> Any:
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, np.ndarray):
+        if value.size > MAX_ARRAY:
+            raise CheckpointError(
+                f"{where} is a {value.shape} array, too large to store in a checkpoint; keep it in a file and pass "
+                "its path instead (e.g. RAM-Glimpse-v0's data='images.npz')"
+            )
         return value.tolist()
     if isinstance(value, os.PathLike):
         return os.fspath(value)

@@ -126,16 +126,13 @@ def evaluate(
     if mc_samples > 1 and not classification:
         raise ValueError("mc_samples > 1 (majority vote) is for classification environments only")
     if classification:
+        if split not in ("test", "validation"):
+            raise ValueError(f"evaluate on 'test' or 'validation' (fixed images), got split {split!r}")
         kwargs["split"] = split
-        if split not in ram_env.mnist.SPLITS:
-            raise ValueError(f"split must be one of {sorted(ram_env.mnist.SPLITS)}, got {split!r}")
-        _, low, high = ram_env.mnist.SPLITS[split]
-        size = high - low
+        size = len(ram_env.image_dataset(gym.make(env_id, **kwargs)))  # this env's split, whatever its images
         n_episodes = size if n_episodes is None else n_episodes
         if not 1 <= n_episodes <= size:
             raise ValueError(f"n_episodes must be in [1, {size}] for the {split} split, got {n_episodes}")
-        if split == "train":
-            raise ValueError("evaluate on 'test' or 'validation'; the train split has no fixed images")
     else:
         n_episodes = 1000 if n_episodes is None else n_episodes
     started = time.perf_counter()

@@ -138,7 +138,7 @@ def draw_episode(
     """
     Image, ImageDraw, ImageFont = _require_pillow()
     image = record.frames[-1]
-    h, w = image.shape
+    h, w = image.shape[:2]
     scale = tile / max(h, w)
     base = Image.fromarray(image).resize((int(round(w * scale)), int(round(h * scale))), Image.NEAREST).convert("RGB")
     canvas = Image.new("RGB", (tile, tile + CAPTION), (0, 0, 0))
@@ -203,7 +203,7 @@ def episode_frames(record: EpisodeRecord, sensor: Any, size: int = 240) -> list[
     k = record.glimpses.shape[1]
     for t in range(len(record.locations)):
         image = record.frames[t]
-        h, w = image.shape
+        h, w = image.shape[:2]
         boxes = sensor.patch_boxes(record.locations[t], h, w)
         scene = rendering.draw_glimpses(image, boxes, record.locations[: t + 1])
         scene = np.asarray(Image.fromarray(scene).resize((size, size), Image.NEAREST))
@@ -215,8 +215,10 @@ def episode_frames(record: EpisodeRecord, sensor: Any, size: int = 240) -> list[
             side = np.zeros((size, patch, 3), dtype=np.uint8)
             for s in range(k):
                 g = (np.clip(record.glimpses[t, s], 0, 1) * 255).astype(np.uint8)
+                if g.ndim == 3:  # colour: (c, g, g) -> (g, g, c), grey or RGB(A) for the picture
+                    g = g[0] if g.shape[0] == 1 else np.moveaxis(g, 0, -1)[..., :3]
                 up = np.asarray(Image.fromarray(g).resize((patch - 4, patch - 4), Image.NEAREST))
-                side[s * patch + 2 : s * patch + patch - 2, 2 : patch - 2] = up[:, :, None]
+                side[s * patch + 2 : s * patch + patch - 2, 2 : patch - 2] = up[:, :, None] if up.ndim == 2 else up
                 side[s * patch : s * patch + 2, :] = rendering.SCALE_COLORS[s % len(rendering.SCALE_COLORS)]
         frame = np.concatenate([scene, np.full((size, 6, 3), 30, np.uint8), side], axis=1)
         frames.append(_caption(frame, _frame_text(record, t)))

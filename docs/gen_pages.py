@@ -25,7 +25,7 @@ from pathlib import Path
 import gymnasium as gym
 
 import ram_env
-from ram_env.registration import PAPER_SETTINGS
+from ram_env.registration import IMAGE_ENV_IDS, PAPER_SETTINGS
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -38,26 +38,40 @@ PAPER = {
 }
 
 
+#: how the pages make the ids that need keywords (their spaces depend on the images)
+EXAMPLE_KWARGS = {"RAM-Glimpse-v0": ("28x28 grey images of 10 classes", {"n": 20, "side": 28})}
+
+
 def env_page(env_id: str) -> str:
-    env = gym.make(env_id)
+    if env_id in EXAMPLE_KWARGS:
+        import numpy as np
+
+        what, spec = EXAMPLE_KWARGS[env_id]
+        images = np.zeros((spec["n"], spec["side"], spec["side"]), np.uint8)
+        env = gym.make(env_id, images=images, labels=np.arange(spec["n"]) % 10)
+        settings_row = f"| Settings | your images: see Arguments (the spaces above are for {what}) |"
+        source = "a ram-gym extension of Mnih et al., 2014"
+        make = f'`gym.make("{env_id}", images=X, labels=y)`, `gym.make("{env_id}", data="set.npz")`'
+    else:
+        env = gym.make(env_id)
+        settings = PAPER_SETTINGS[env_id][2]
+        settings_row = f"| This id's settings | {', '.join(f'`{k}={v}`' for k, v in settings.items())} |"
+        source = f"{PAPER[env_id]} of Mnih et al., 2014"
+        make = f'`gym.make("{env_id}")`, `gym.make_vec("{env_id}", num_envs=N)`'
     cls = type(env.unwrapped)
     doc = inspect.cleandoc(cls.__doc__ or "")
     summary, _, body = doc.partition("\n")
-    settings = PAPER_SETTINGS[env_id][2]
-    lines = [
-        f"# {env_id}",
-        "",
-        f"*{summary.strip()}* ({PAPER[env_id]} of Mnih et al., 2014)",
-        "",
-        f"![{env_id}: the shipped agent playing one episode](../gifs/{env_id}.gif)",
-        "",
+    lines = [f"# {env_id}", "", f"*{summary.strip()}* ({source})", ""]
+    if (DOCS / "gifs" / f"{env_id}.gif").exists():
+        lines += [f"![{env_id}: the shipped agent playing one episode](../gifs/{env_id}.gif)", ""]
+    lines += [
         "| | |",
         "|---|---|",
-        f'| Make | `gym.make("{env_id}")`, `gym.make_vec("{env_id}", num_envs=N)` |',
+        f"| Make | {make} |",
         f"| Class | `{cls.__module__}.{cls.__name__}` |",
         f"| Observation space | `{env.observation_space}` |",
         f"| Action space | `{env.action_space}` |",
-        f"| This id's settings | {', '.join(f'`{k}={v}`' for k, v in settings.items())} |",
+        settings_row,
         f"| Task kind | `{ram_env.task_kind(env)}` (`ram_env.task_kind(env)`) |",
     ]
     lines += _shipped_rows(env_id)
@@ -96,6 +110,8 @@ def envs_index() -> str:
     for env_id, (_, _, settings) in PAPER_SETTINGS.items():
         shown = ", ".join(f"{k}={v}" for k, v in settings.items())
         lines.append(f"| `{env_id}` | {shown} | [{env_id}]({env_id}.md) |")
+    for env_id in IMAGE_ENV_IDS:
+        lines.append(f"| `{env_id}` | your own images (images/labels or data=) | [{env_id}]({env_id}.md) |")
     return "\n".join(lines) + "\n"
 
 
@@ -133,7 +149,7 @@ def home_page() -> str:
 
 
 def pages() -> dict[Path, str]:
-    out = {DOCS / "envs" / f"{env_id}.md": env_page(env_id) for env_id in PAPER_SETTINGS}
+    out = {DOCS / "envs" / f"{env_id}.md": env_page(env_id) for env_id in (*PAPER_SETTINGS, *IMAGE_ENV_IDS)}
     out[DOCS / "index.md"] = home_page()
     out[DOCS / "envs" / "index.md"] = envs_index()
     out[DOCS / "results.md"] = results_page()

@@ -8,7 +8,7 @@ and tools need:
 * :func:`task_kind`: ``"classification"`` (a label is scored at the end) or ``"control"``
   (Catch: a move every step);
 * :func:`glimpse_sensor`: the :class:`~ram_env.sensor.GlimpseSensor` it observes with;
-* :func:`image_dataset`: the :class:`~ram_env.datasets.DigitCanvases` of a classification env;
+* :func:`image_dataset`: the :class:`~ram_env.datasets.Canvases` of a classification env;
 * :func:`episode_image`: the whole image (canvas or Catch screen) env ``i`` is playing now;
 * :func:`get_rng_state` / :func:`set_rng_state`: every episode slot's generator state, for
   an exact resume of training;
@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 
 from ram_env.core import GlimpseTask
-from ram_env.datasets import DigitCanvases
+from ram_env.datasets import Canvases
 from ram_env.sensor import GlimpseSensor
 
 __all__ = [
@@ -73,14 +73,14 @@ def glimpse_sensor(env: gym.Env | gym.vector.VectorEnv) -> GlimpseSensor:
     return glimpse_task(env).sensor
 
 
-def image_dataset(env: gym.Env | gym.vector.VectorEnv) -> DigitCanvases:
+def image_dataset(env: gym.Env | gym.vector.VectorEnv) -> Canvases:
     """The canvases (images, labels, translation and clutter) of a classification env.
 
     Raises ``ValueError`` for a control env.
     """
     task = glimpse_task(env)
     dataset = getattr(task, "dataset", None)
-    if not isinstance(dataset, DigitCanvases):
+    if not isinstance(dataset, Canvases):
         raise ValueError(f"a {task.kind} environment has no image dataset")
     return dataset
 

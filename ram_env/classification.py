@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ram_env.core import GlimpseEnv, GlimpseTask, GlimpseVectorEnv, check_positive_int
-from ram_env.datasets import DigitCanvases
+from ram_env.datasets import Canvases, DigitCanvases
 from ram_env.sensor import GlimpseSensor
 
 __all__ = ["ClassificationTask", "GlimpseClassificationEnv", "GlimpseClassificationVectorEnv"]
@@ -42,6 +42,32 @@ class ClassificationTask(GlimpseTask):
         rollouts_per_image: int = 1,
         reward: str = "final",
     ) -> None:
+        self._setup(
+            num_envs,
+            lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir),
+            n_glimpses,
+            glimpse_size,
+            n_scales,
+            scale_factor,
+            initial_location,
+            rollouts_per_image,
+            reward,
+        )
+
+    def _setup(
+        self,
+        num_envs: int,
+        make_dataset: Any,
+        n_glimpses: int,
+        glimpse_size: int,
+        n_scales: int,
+        scale_factor: float,
+        initial_location: Any,
+        rollouts_per_image: int,
+        reward: str,
+    ) -> None:
+        """The construction shared by every classification task: the keywords checked,
+        ``make_dataset()`` (a :class:`~ram_env.datasets.Canvases`) built, the arrays made."""
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
         self.reward_mode = reward
@@ -55,23 +81,21 @@ class ClassificationTask(GlimpseTask):
                 f"rollouts_per_image={rollouts_per_image} must divide num_envs={num_envs} "
                 "(consecutive groups of that many envs share one image)"
             )
-        self.dataset = DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)
-        if (
-            isinstance(glimpse_size, numbers.Integral)
-            and not isinstance(glimpse_size, bool)
-            and glimpse_size > canvas_size
-        ):
-            raise ValueError(f"glimpse_size {glimpse_size} is larger than the {canvas_size}x{canvas_size} image")
+        self.dataset: Canvases = make_dataset()
+        size = self.dataset.canvas_size
+        if isinstance(glimpse_size, numbers.Integral) and not isinstance(glimpse_size, bool) and glimpse_size > size:
+            raise ValueError(f"glimpse_size {glimpse_size} is larger than the {size}x{size} image")
         super().__init__(
             num_envs,
             GlimpseSensor(glimpse_size, n_scales, scale_factor),
-            (canvas_size, canvas_size),
-            n_actions=10,
+            (size, size),
+            n_actions=self.dataset.n_classes,
             max_steps=self.n_glimpses + 1,  # + the empty first observation of initial_location="none"
             initial_location=initial_location,
+            channels=self.dataset.channels,
         )
         n = self.num_envs
-        self.canvas = np.zeros((n, canvas_size, canvas_size), dtype=np.uint8)
+        self.canvas = np.zeros((n, size, size, *self.dataset.images.shape[3:]), dtype=self.dataset.images.dtype)
         self.label = np.zeros(n, dtype=np.int64)
         self.index = np.zeros(n, dtype=np.int64)
         self.episode_count = np.zeros(n, dtype=np.int64)
@@ -143,7 +167,8 @@ class ClassificationTask(GlimpseTask):
         return {"label": self.label, "index": self.index}
 
     def frame_image(self, i: int) -> np.ndarray:
-        return self.canvas[i]
+        canvas = self.canvas[i]
+        return canvas if canvas.dtype == np.uint8 else (np.clip(canvas, 0, 1) * 255).astype(np.uint8)
 
 
 class GlimpseClassificationEnv(GlimpseEnv):

@@ -123,15 +123,20 @@ class GlimpseTask(ABC):
         n_actions: int,
         max_steps: int,
         initial_location: Any = "random",
+        channels: int = 1,
     ) -> None:
         self.num_envs = check_positive_int("num_envs", num_envs)
+        self.channels = check_positive_int("channels", channels)
+        k, g = sensor.n_scales, sensor.glimpse_size
+        #: one glimpse: ``(k, g, g)``, or ``(k, c, g, g)`` for images of ``c`` channels
+        self.glimpse_shape: tuple[int, ...] = sensor.shape if channels == 1 else (k, channels, g, g)
         if sensor.patch_sizes[-1] > 4 * max(image_shape):
             raise ValueError(
                 f"the largest glimpse patch ({sensor.patch_sizes[-1]:,.0f} pixels: glimpse_size={sensor.glimpse_size}, "
                 f"n_scales={sensor.n_scales}, scale_factor={sensor.scale_factor:g}) is more than 4 times the "
                 f"{image_shape[0]}x{image_shape[1]} image; use fewer scales or a smaller scale_factor"
             )
-        check_memory(self.num_envs, sensor, image_shape)
+        check_memory(self.num_envs * self.channels, sensor, image_shape)
         self.sensor = sensor
         self.image_shape = image_shape
         self.n_actions = n_actions
@@ -143,7 +148,7 @@ class GlimpseTask(ABC):
             )
         self.single_observation_space = spaces.Dict(
             {
-                "glimpse": spaces.Box(0.0, 1.0, sensor.shape, dtype=np.float32),
+                "glimpse": spaces.Box(0.0, 1.0, self.glimpse_shape, dtype=np.float32),
                 "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
             }
         )
@@ -157,7 +162,7 @@ class GlimpseTask(ABC):
         )
         n = self.num_envs
         self.rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
-        self.glimpse = np.zeros((n,) + sensor.shape, dtype=np.float32)
+        self.glimpse = np.zeros((n,) + self.glimpse_shape, dtype=np.float32)
         self.location = np.zeros((n, 2), dtype=np.float32)
         self.path = np.zeros((n, max_steps + 1, 2), dtype=np.float32)
         self.path_length = np.zeros(n, dtype=np.int64)
@@ -246,21 +251,34 @@ class GlimpseTask(ABC):
         Tasks that visit a fixed sequence of images restart it on a seeded reset.
         """
 
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of the summed-area tables of slots ``ids``: one per slot, or per slot and channel."""
+        c = self.channels
+        return ids if c == 1 else (np.asarray(ids)[:, None] * c + np.arange(c)).ravel()
+
     def _set_images(self, ids: np.ndarray, images: np.ndarray) -> None:
-        """Install new images in slots ``ids`` (sorted, unique; ``images``: ``(len(ids), H, W)``)."""
+        """Install new images in slots ``ids`` (sorted, unique; ``images``: ``(len(ids), H, W)``,
+        or ``(len(ids), H, W, c)`` for colour: each channel gets its own table)."""
+        if self.channels > 1:
+            images = np.moveaxis(images, -1, 1).reshape(-1, *images.shape[1:3])
         table = self.sensor.integral(images)
         if len(ids) == self.num_envs:  # every slot: ids is arange(N)
             self._integral = table
         elif self._integral is None:
             raise RuntimeError("the first episodes must start in every slot at once")
         else:
-            self._integral.table[ids] = table.table
+            self._integral.table[self._rows(ids)] = table.table
 
     def _look(self, ids: np.ndarray, locations: np.ndarray) -> None:
         """Take the glimpse of slots ``ids`` at ``locations`` ``(len(ids), 2)`` (clipped)."""
         loc = np.clip(locations, -1.0, 1.0).astype(np.float32)
         assert self._integral is not None, "episodes start (reset) before glimpses are read"
-        self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids)
+        c = self.channels
+        if c == 1:
+            self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids)
+        else:  # every channel at the same place: (n * c, k, g, g) -> (n, k, c, g, g)
+            read = self.sensor.read(self._integral, np.repeat(loc, c, axis=0), index=self._rows(ids))
+            self.glimpse[ids] = read.reshape(len(ids), c, *read.shape[1:]).swapaxes(1, 2)
         self.location[ids] = loc
         self.path[ids, self.path_length[ids]] = loc
         self.path_length[ids] += 1

@@ -6,7 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 
-__all__ = ["PAPER_SETTINGS", "ENV_IDS", "register_envs"]
+__all__ = ["PAPER_SETTINGS", "IMAGE_ENV_IDS", "ENV_IDS", "register_envs"]
 
 _CLASSIFICATION = "ram_env.classification:GlimpseClassificationEnv"
 _CLASSIFICATION_VEC = "ram_env.classification:GlimpseClassificationVectorEnv"
@@ -40,7 +40,11 @@ PAPER_SETTINGS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
 }
 
-ENV_IDS: tuple[str, ...] = tuple(PAPER_SETTINGS)
+#: ids for your own images (they need keywords: images and labels, or data)
+IMAGE_ENV_IDS: dict[str, tuple[str, str]] = {
+    "RAM-Glimpse-v0": ("ram_env.images:GlimpseImagesEnv", "ram_env.images:GlimpseImagesVectorEnv"),
+}
+ENV_IDS: tuple[str, ...] = (*PAPER_SETTINGS, *IMAGE_ENV_IDS)
 
 
 def register_envs() -> None:
@@ -49,3 +53,6 @@ def register_envs() -> None:
         if env_id in gym.registry:
             continue
         gym.register(id=env_id, entry_point=entry, vector_entry_point=vector_entry, kwargs=dict(kwargs))
+    for env_id, (entry, vector_entry) in IMAGE_ENV_IDS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry, vector_entry_point=vector_entry)

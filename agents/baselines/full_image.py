@@ -104,6 +104,8 @@ class FullImageClassifier:
         if ram_env.task_kind(probe) != "classification":
             raise ValueError(f"{env_id} is not a classification env: full-image baselines need digit canvases")
         dataset = ram_env.image_dataset(probe)
+        if not isinstance(dataset, DigitCanvases):
+            raise ValueError(f"the full-image baselines run on the MNIST tasks; {env_id} is another image set")
         self.canvas_kwargs = {k: getattr(dataset, k) for k in _CANVAS_KEYS}
         probe.close()
         self._data: dict[str, DigitCanvases] = {}
