@@ -312,6 +312,7 @@ def _threads(text: str) -> int | None:
 def build_parser() -> argparse.ArgumentParser:
     from agents import algorithms  # noqa: F401  (fills the table)
     from agents.base import ALGORITHMS
+    from agents.ram.recipes import available_recipes
 
     parser = argparse.ArgumentParser(
         prog="ram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -363,8 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--config",
         default=None,
-        help="a shipped RAM recipe by name (ram_mnist, ram_translated, ram_cluttered, ram_cluttered100, ram_catch, "
-        "ram_mnist_paper) or a YAML file of hyper-parameters: RAMConfig fields for ram; "
+        help=f"a shipped RAM recipe by name ({', '.join(available_recipes())}) "
+        "or a YAML file of hyper-parameters: RAMConfig fields for ram; "
         "SB3 arguments, n_envs, encoding, grid for SB3 "
         "algorithms (over agents/baselines/hyperparams/ALGO.yml); FullImageConfig fields for fc/cnn",
     )
