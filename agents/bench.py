@@ -387,8 +387,12 @@ def merge_tables(result_dirs: list[str | os.PathLike], out: str | os.PathLike, n
     results: dict[str, dict[str, Any]] = {}
     for d in result_dirs:
         runs = sorted((Path(d) / "runs").glob("*/result.json"))
+        if not runs and (Path(d) / "results.csv").is_file():  # a committed table without its run directories
+            for row in _read_results_csv(Path(d) / "results.csv"):
+                results.setdefault(row["run"], row)
+            continue
         if not runs:
-            raise SweepConfigError(f"{d} holds no runs/*/result.json (is it a `ram bench` output directory?)")
+            raise SweepConfigError(f"{d} holds neither runs/*/result.json nor results.csv (a `ram bench` output?)")
         for path in runs:
             try:
                 result = json.loads(path.read_text())
@@ -401,6 +405,36 @@ def merge_tables(result_dirs: list[str | os.PathLike], out: str | os.PathLike, n
     ordered = sorted(results.values(), key=lambda r: (r["env_id"], r["algo"], r.get("seed", 0)))
     summarize(ordered, out, name)
     return ordered
+
+
+def _read_results_csv(path: Path) -> list[dict[str, Any]]:
+    """The rows of a ``results.csv``, numbers as numbers; rows written before tracks existed
+    get the track their algorithm's defaults have."""
+    numbers = {"seed", "score", "error_rate", "env_steps", "train_seconds", "steps_per_second", "eval_episodes"}
+    rows = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            out: dict[str, Any] = dict(row)
+            for key in numbers & set(row):
+                try:
+                    out[key] = float(row[key]) if row[key] not in ("", None) else None
+                except ValueError:
+                    out[key] = None
+            out["seed"] = int(out.get("seed") or 0)
+            if not out.get("track"):
+                out["track"] = _default_track(out["algo"], out["env_id"])
+            rows.append(out)
+    return rows
+
+
+def _default_track(algo: str, env_id: str) -> str:
+    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo"):
+        return "rl"
+    if algo in ("fc", "cnn"):
+        return "privileged"
+    if algo == "ram":  # its defaults: the hybrid loss on classification, plain REINFORCE on Catch
+        return "rl" if "Catch" in env_id else "privileged"
+    return "?"
 
 
 def _report(result: dict[str, Any], log: Any) -> dict[str, Any]:

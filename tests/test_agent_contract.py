@@ -4,6 +4,7 @@ table entry runs through `ram train`, `ram eval` and `ram bench` unchanged."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -213,14 +214,16 @@ def test_bench_table_merges_result_directories(tmp_path, capsys):
             f"name: {name}\nalgos: {algos}\nenvs: [RAM-MNIST-v0]\nseeds: [0]\nsteps: 192\neval_episodes: 20\n"
         )
         assert cli.main(["bench", str(sweep), "--out", str(tmp_path / name)]) == 0
-    assert (
-        cli.main(
-            ["bench", "--table", str(tmp_path / "reference"), str(tmp_path / "mine"), "--out", str(tmp_path / "all")]
-        )
-        == 0
-    )
+    argv = ["bench", "--table", str(tmp_path / "reference"), str(tmp_path / "mine"), "--out", str(tmp_path / "all")]
+    assert cli.main(argv) == 0
     table = (tmp_path / "all" / "results.md").read_text()
     assert "| ram |" in table and "plugin_agents:Guesser" in table and "| rl |" in table and "| privileged |" in table
     assert (tmp_path / "all" / "curves.png").exists()
     rows = (tmp_path / "all" / "results.csv").read_text().splitlines()
     assert len(rows) == 3 and "git_commit" in rows[0]
+    # the committed reference results (a results.csv without run directories) merge too
+    committed = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "sweep_small"
+    argv = ["bench", "--table", str(committed), str(tmp_path / "mine"), "--out", str(tmp_path / "vs-reference")]
+    assert cli.main(argv) == 0
+    table = (tmp_path / "vs-reference" / "results.md").read_text()
+    assert "| RAM-Catch-v0 | rl | ppo | 3/3 |" in table and "plugin_agents:Guesser" in table
