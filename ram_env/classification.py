@@ -16,6 +16,23 @@ from ram_env.sensor import GlimpseSensor
 __all__ = ["ClassificationTask", "GlimpseClassificationEnv", "GlimpseClassificationVectorEnv"]
 
 MAX_GLIMPSES = 1000  #: longest episode
+#: the keywords every classification task shares (handed to ClassificationTask._setup)
+TASK_OPTIONS = (
+    "n_glimpses",
+    "glimpse_size",
+    "n_scales",
+    "scale_factor",
+    "initial_location",
+    "rollouts_per_image",
+    "reward",
+)
+
+
+def task_options(values: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`TASK_OPTIONS` among a constructor's ``locals()``."""
+    return {name: values[name] for name in TASK_OPTIONS}
+
+
 #: reward variants (see the Rewards section of GlimpseClassificationEnv)
 REWARDS = ("final", "dense", "cross_entropy")
 
@@ -42,17 +59,8 @@ class ClassificationTask(GlimpseTask):
         rollouts_per_image: int = 1,
         reward: str = "final",
     ) -> None:
-        self._setup(
-            num_envs,
-            lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir),
-            n_glimpses,
-            glimpse_size,
-            n_scales,
-            scale_factor,
-            initial_location,
-            rollouts_per_image,
-            reward,
-        )
+        make = lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)  # noqa: E731
+        self._setup(num_envs, make, **task_options(locals()))
 
     def _setup(
         self,

@@ -29,7 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from ram_env.classification import ClassificationTask, GlimpseClassificationEnv, GlimpseClassificationVectorEnv
+from ram_env.classification import (
+    ClassificationTask,
+    GlimpseClassificationEnv,
+    GlimpseClassificationVectorEnv,
+    task_options,
+)
 from ram_env.datasets import Canvases
 
 __all__ = [
@@ -187,17 +192,7 @@ class ImageClassificationTask(ClassificationTask):
             patch = min(8, *x.shape[1:3]) if distractor_size is None else distractor_size
             return Canvases(x, y, split, canvas_size, n_distractors, patch, n_classes=n_classes)
 
-        self._setup(
-            num_envs,
-            make,
-            n_glimpses,
-            glimpse_size,
-            n_scales,
-            scale_factor,
-            initial_location,
-            rollouts_per_image,
-            reward,
-        )
+        self._setup(num_envs, make, **task_options(locals()))
 
 
 class GlimpseImagesEnv(GlimpseClassificationEnv):
