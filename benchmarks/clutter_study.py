@@ -7,7 +7,10 @@ Runs that finished are skipped and interrupted ones resumed, so the study can be
 and started again.  The table (test error, training accuracy over the last 50 updates,
 wall-clock, env steps) is written to ``--table`` after every run.
 
-    python benchmarks/clutter_study.py --steps 10000000 --seeds 0 1 --out runs/study
+    python benchmarks/clutter_study.py --steps 10000000 --seeds 0 1
+
+Each run's summary (``eval.json``, ``config.json``, ``progress.csv``) is committed under
+``benchmarks/results/clutter_study/``, so a later session continues the study where it stopped.
 """
 
 from __future__ import annotations
@@ -105,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=10_000_000, help="env steps per run (10M)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--out", default="runs/study", help="run directories (runs/study)")
-    parser.add_argument("--table", default="benchmarks/results/clutter_study.md", help="markdown table file")
+    parser.add_argument(
+        "--out", default="benchmarks/results/clutter_study", help="run directories (their summaries are committed)"
+    )
+    parser.add_argument("--table", default="benchmarks/results/clutter_study/table.md", help="markdown table file")
     args = parser.parse_args(argv)
     out = Path(args.out)
     table_path = Path(args.table)
