@@ -35,6 +35,7 @@ class EvalResult:
     deterministic: bool
     mc_samples: int  #: 1, or the number of stochastic passes combined by majority vote
     seed: int
+    mean_glimpses: float | None = None  #: glimpses per episode, when the agent may stop early
 
     @property
     def error(self) -> float:
@@ -52,16 +53,18 @@ class EvalResult:
                 f"{self.env_id}: catch rate {100 * self.mean_reward:.2f}% over {self.episodes:,} games "
                 f"({100 * self.error:.2f}% missed), {policy}"
             )
+        glimpses = "" if self.mean_glimpses is None else f", {self.mean_glimpses:.2f} glimpses per episode"
         return (
             f"{self.env_id} on the {self.split} split: accuracy {self.mean_reward:.4f} (error {100 * self.error:.2f}%) "
-            f"over {self.episodes} episodes, {policy}"
+            f"over {self.episodes} episodes{glimpses}, {policy}"
         )
 
 
 def _run(
     agent: Any, envs: gym.vector.VectorEnv, n_episodes: int, seed: int, deterministic: bool, by_index: bool
-) -> dict[int, tuple[int, float]]:
-    """Play until ``n_episodes`` distinct episodes finished; ``{key: (chosen label or -1, reward)}``.
+) -> dict[int, tuple[int, float, int]]:
+    """Play until ``n_episodes`` distinct episodes finished;
+    ``{key: (chosen label or -1, last reward, glimpses seen or -1)}``.
 
     Keys are dataset indices (``by_index``) or the order in which episodes started.
     """
@@ -72,7 +75,7 @@ def _run(
     next_step = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP) == AutoresetMode.NEXT_STEP
     resetting = np.zeros(n, dtype=bool)  # next-step autoreset: these envs' next step() only resets them
     rounds = np.zeros(n, dtype=np.int64)  # episodes finished per env
-    results: dict[int, tuple[int, float]] = {}
+    results: dict[int, tuple[int, float, int]] = {}
     label_key = "label" in getattr(envs.single_action_space, "spaces", {})
     while len(results) < n_episodes:
         action, state = agent.predict(obs, state, start, deterministic)
@@ -83,7 +86,8 @@ def _run(
             if key < n_episodes and key not in results:
                 label = np.asarray(action["label"])[i] if label_key else None
                 chosen = -1 if label is None else int(label.argmax() if label.ndim else label)  # scores: argmax
-                results[key] = (chosen, float(reward[i]))
+                glimpses = int(info["glimpses"][i]) if "glimpses" in info else -1
+                results[key] = (chosen, float(reward[i]), glimpses)
             rounds[i] += 1
         # a new episode's first observation must meet a fresh recurrent state: with next-step
         # autoreset it arrives one step() after `done` (that step ignores the action)
@@ -145,10 +149,13 @@ def evaluate(
             results = _run(agent, envs, n_episodes, seed, deterministic, by_index=classification)
             if classification:  # accuracy, whatever the reward variant: the last label against the truth
                 labels = ram_env.image_dataset(envs).labels
-                mean_reward = float(np.mean([chosen == labels[i] for i, (chosen, _) in results.items()]))
+                mean_reward = float(np.mean([chosen == labels[i] for i, (chosen, _, _) in results.items()]))
             else:
-                mean_reward = float(np.mean([r for _, r in results.values()]))
+                mean_reward = float(np.mean([r for _, r, _ in results.values()]))
+            counts = [g for _, _, g in results.values() if g >= 0]
+            mean_glimpses = float(np.mean(counts)) if counts else None
         else:
+            mean_glimpses = None
             labels = ram_env.image_dataset(envs).labels[:n_episodes]
             votes = np.zeros((n_episodes, 10), dtype=np.int64)
             for k in range(mc_samples):
@@ -167,4 +174,5 @@ def evaluate(
         deterministic,
         mc_samples,
         seed,
+        mean_glimpses,
     )

@@ -25,6 +25,8 @@ TASK_OPTIONS = (
     "initial_location",
     "rollouts_per_image",
     "reward",
+    "allow_stop",
+    "glimpse_cost",
 )
 
 
@@ -58,6 +60,8 @@ class ClassificationTask(GlimpseTask):
         data_dir: str | os.PathLike | None = None,
         rollouts_per_image: int = 1,
         reward: str = "final",
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
     ) -> None:
         make = lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)  # noqa: E731
         self._setup(num_envs, make, **task_options(locals()))
@@ -73,9 +77,17 @@ class ClassificationTask(GlimpseTask):
         initial_location: Any,
         rollouts_per_image: int,
         reward: str,
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
     ) -> None:
         """The construction shared by every classification task: the keywords checked,
         ``make_dataset()`` (a :class:`~ram_env.datasets.Canvases`) built, the arrays made."""
+        if not isinstance(allow_stop, bool):
+            raise ValueError(f"allow_stop must be True or False, got {allow_stop!r}")
+        if isinstance(glimpse_cost, bool) or not isinstance(glimpse_cost, (int, float)) or not 0 <= glimpse_cost < 1e6:
+            raise ValueError(f"glimpse_cost must be a number >= 0, got {glimpse_cost!r}")
+        self.allow_stop = allow_stop
+        self.glimpse_cost = float(glimpse_cost)
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
         self.reward_mode = reward
@@ -84,6 +96,8 @@ class ClassificationTask(GlimpseTask):
         if self.n_glimpses > MAX_GLIMPSES:
             raise ValueError(f"n_glimpses must be <= {MAX_GLIMPSES}, got {n_glimpses}")
         self.rollouts_per_image = check_positive_int("rollouts_per_image", rollouts_per_image)
+        if allow_stop and self.rollouts_per_image > 1:
+            raise ValueError("allow_stop and rollouts_per_image > 1 do not mix: episodes of a group would end apart")
         if num_envs % self.rollouts_per_image:
             raise ValueError(
                 f"rollouts_per_image={rollouts_per_image} must divide num_envs={num_envs} "
@@ -150,7 +164,7 @@ class ClassificationTask(GlimpseTask):
         return self.initial_locations(fixation, options)
 
     def _advance(self, ids: np.ndarray, locations: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        final = self.steps[ids] >= self.n_glimpses + self.blank_start[ids]
+        final = (self.steps[ids] >= self.n_glimpses + self.blank_start[ids]) | self.stopping
         label = self.label[ids]
         if self.reward_mode == "final":
             reward = np.where(final, (choices == label).astype(np.float64), 0.0)
@@ -162,6 +176,8 @@ class ClassificationTask(GlimpseTask):
             reward = log_p / self.n_glimpses
         if self.blank_start[ids].any():  # the empty first observation's step scores nothing
             reward = np.where(self.blank_start[ids] & (self.steps[ids] == 1) & ~final, 0.0, reward)
+        if self.glimpse_cost:  # every glimpse the agent goes on to take costs glimpse_cost
+            reward = reward - np.where(final, 0.0, self.glimpse_cost)
         self.correct[ids] = np.where(final, self._chosen(choices) == label, self.correct[ids])
         if not final.all():
             self._look(ids[~final], locations[~final])
@@ -172,7 +188,10 @@ class ClassificationTask(GlimpseTask):
         return choices.argmax(axis=1) if self.choice_scores else choices
 
     def _info(self) -> dict[str, np.ndarray]:
-        return {"label": self.label, "index": self.index}
+        info = {"label": self.label, "index": self.index}
+        if self.allow_stop:
+            info["glimpses"] = self.path_length  # glimpses seen this episode
+        return info
 
     def frame_image(self, i: int) -> np.ndarray:
         canvas = self.canvas[i]
@@ -203,6 +222,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     |---|---|
     | ``location`` | where the next glimpse is taken; values outside ``[-1, 1]`` are clipped, NaN/inf raise |
     | ``label`` | the predicted digit; only read on the last step (it must still be in ``[0, 10)``) |
+    | ``stop`` | only with ``allow_stop=True``: ``Discrete(2)``, 1 ends the episode now and scores ``label`` |
 
     ## Observation Space
     ``Dict(glimpse=Box(0, 1, (n_scales, glimpse_size, glimpse_size), float32), location=Box(-1, 1, (2,), float32))``
@@ -222,6 +242,10 @@ class GlimpseClassificationEnv(GlimpseEnv):
     * ``"cross_entropy"`` (``label`` is ``Box(-10, 10, (10,))`` class scores): every step
       gives ``log softmax(scores)[true digit] / n_glimpses``, minus the cross-entropy of
       the prediction, as ap_gym's glimpse tasks do.
+
+    With ``glimpse_cost=c`` every step that goes on to take another glimpse also gives
+    ``-c`` (the first glimpse, at reset, is free), so an agent that may stop
+    (``allow_stop=True``) trades accuracy against glimpses.
 
     Whatever the variant, ``agents.evaluation.evaluate`` reports accuracy: the last step's
     label (the argmax of the scores) against the true digit.
@@ -244,7 +268,10 @@ class GlimpseClassificationEnv(GlimpseEnv):
     and step ``n_glimpses`` scores ``label`` (its ``location`` is ignored and the last
     observation repeated) and returns ``terminated=True``.  With
     ``initial_location="none"`` the reset gives an empty observation and steps 1 ..
-    ``n_glimpses`` give glimpses 1 .. ``n_glimpses``: ``n_glimpses + 1`` steps.  Never
+    ``n_glimpses`` give glimpses 1 .. ``n_glimpses``: ``n_glimpses + 1`` steps.  With
+    ``allow_stop=True`` (the paper's first extension) a step whose ``stop`` is 1 ends the
+    episode at once and scores its ``label``; ``info["glimpses"]`` is the number of
+    glimpses seen.  Never
     truncated.  Calling ``step`` after the end, or before ``reset``, raises ``RuntimeError``.
 
     ## Info
@@ -274,6 +301,8 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``data_dir`` | bundled | another directory holding the four MNIST idx ``.gz`` files |
     | ``rollouts_per_image`` | 1 | vector env: groups of this many consecutive envs share an image (see below) |
     | ``reward`` | ``"final"`` | ``"final"``, ``"dense"`` or ``"cross_entropy"`` (see Rewards) |
+    | ``allow_stop`` | ``False`` | add a ``stop`` choice to the action: stop early (see Episode End) |
+    | ``glimpse_cost`` | 0.0 | reward ``-c`` for every glimpse after the first (see Rewards) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     Unknown or invalid keywords raise ``ValueError``.  ``reset(options=...)`` takes
@@ -296,7 +325,8 @@ class GlimpseClassificationEnv(GlimpseEnv):
     ## Version History
     * v0 (2026-12-01): the random first fixation of a test or validation episode is fixed
       by the image index (before, it came from the reset seed, so a score moved with the
-      seed); keywords ``rollouts_per_image`` and ``initial_location="none"`` added.
+      seed); keywords ``rollouts_per_image``, ``initial_location="none"``, ``reward``,
+      ``allow_stop`` and ``glimpse_cost`` added.
       Training episodes are unchanged.
     * v0: initial version.
     """

@@ -113,6 +113,8 @@ class GlimpseTask(ABC):
     choice_scores: bool = False
     #: bound of the scores when ``choice_scores`` (the action space is ``Box(-s, s, (n,))``)
     score_bound: float = 10.0
+    #: the action has a ``stop`` choice (``Discrete(2)``: 1 ends the episode now)
+    allow_stop: bool = False
     metadata: dict[str, Any] = {"render_fps": 4}
 
     def __init__(
@@ -157,9 +159,13 @@ class GlimpseTask(ABC):
             if self.choice_scores
             else spaces.Discrete(n_actions)
         )
-        self.single_action_space = spaces.Dict(
-            {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), self.action_key: choice_space}
-        )
+        action_spaces: dict[str, spaces.Space] = {
+            "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
+            self.action_key: choice_space,
+        }
+        if self.allow_stop:
+            action_spaces["stop"] = spaces.Discrete(2)
+        self.single_action_space = spaces.Dict(action_spaces)
         n = self.num_envs
         self.rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
         self.glimpse = np.zeros((n,) + self.glimpse_shape, dtype=np.float32)
@@ -241,6 +247,7 @@ class GlimpseTask(ABC):
     def step(self, ids: np.ndarray, action: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Advance slots ``ids`` with a checked batched action; return ``(reward, terminated)``."""
         self.steps[ids] += 1
+        self.stopping = action["stop"][ids] > 0 if self.allow_stop else np.zeros(len(ids), dtype=bool)
         reward, terminated = self._advance(ids, action["location"][ids], action[self.action_key][ids])
         self.done[ids] = terminated
         return reward, terminated
@@ -292,9 +299,11 @@ class GlimpseTask(ABC):
     def check_action(self, action: Any, batched: bool) -> dict[str, np.ndarray]:
         """Validate an action; return it batched: ``location`` float64 ``(N, 2)``, choice int64 ``(N,)``."""
         key = self.action_key
-        if not isinstance(action, Mapping) or set(action) != {"location", key}:
+        keys = {"location", key} | ({"stop"} if self.allow_stop else set())
+        if not isinstance(action, Mapping) or set(action) != keys:
             got = sorted(action) if isinstance(action, Mapping) else type(action).__name__
-            raise InvalidAction(f"action must be a dict with keys ['location', '{key}'], got {got}")
+            raise InvalidAction(f"action must be a dict with keys {sorted(keys)}, got {got}")
+        stop = self._check_stop(action["stop"], batched) if self.allow_stop else None
         n = self.num_envs
         loc_shape, choice_shape = ((n, 2), (n,)) if batched else ((2,), ())
         try:
@@ -310,7 +319,8 @@ class GlimpseTask(ABC):
             raise InvalidAction(f"action['location'] must be finite, got {location.tolist()}")
         raw = np.asarray(action[key])
         if self.choice_scores:
-            return {"location": location if batched else location[None], key: self._check_scores(raw, batched)}
+            checked = {"location": location if batched else location[None], key: self._check_scores(raw, batched)}
+            return checked if stop is None else {**checked, "stop": stop}
         if (
             raw.shape != choice_shape
             or raw.dtype.kind not in "iuf"
@@ -328,7 +338,18 @@ class GlimpseTask(ABC):
             raise InvalidAction(f"action['{key}'] must be in [0, {self.n_actions}): {where if batched else choice}")
         if not batched:
             location, choice = location[None], choice[None]
-        return {"location": location, key: choice}
+        checked = {"location": location, key: choice}
+        return checked if stop is None else {**checked, "stop": stop}
+
+    def _check_stop(self, raw: Any, batched: bool) -> np.ndarray:
+        """The ``stop`` choices as int64 ``(N,)`` in {0, 1}."""
+        value = np.asarray(raw)
+        shape = (self.num_envs,) if batched else ()
+        if value.shape != shape or value.dtype.kind not in "iub" or np.any((value != 0) & (value != 1)):
+            raise InvalidAction(
+                f"action['stop'] must be {'(N,) ints' if batched else 'an int'} 0 or 1, got {raw!r:.60}"
+            )
+        return value.astype(np.int64).reshape(-1)
 
     def _check_scores(self, raw: np.ndarray, batched: bool) -> np.ndarray:
         """Class scores ``(N, n)`` float64 (values beyond the bound are clipped, NaN/inf raise)."""

@@ -186,6 +186,8 @@ class ImageClassificationTask(ClassificationTask):
         initial_location: Any = "random",
         rollouts_per_image: int = 1,
         reward: str = "final",
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
     ) -> None:
         def make() -> Canvases:
             x, y, n_classes = split_of(images, labels, data, split)
@@ -253,6 +255,7 @@ class GlimpseImagesEnv(GlimpseClassificationEnv):
     | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"``, ``"none"`` or ``(row, col)`` |
     | ``rollouts_per_image`` | 1 | vector env: groups of envs that share an image |
     | ``reward`` | ``"final"`` | ``"final"``, ``"dense"`` or ``"cross_entropy"`` |
+    | ``allow_stop``, ``glimpse_cost`` | ``False``, 0.0 | stop early, at a cost per glimpse (as ``RAM-MNIST-v0``) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     ## Vectorized environment

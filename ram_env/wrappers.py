@@ -59,9 +59,10 @@ def grid_locations(grid: int) -> np.ndarray:
 
 def glimpse_action_parts(space: gym.Space) -> tuple[str, int]:
     """``(key, n)`` of a glimpse action space ``Dict(location, key=Discrete(n))``."""
-    if not isinstance(space, spaces.Dict) or "location" not in space.spaces or len(space.spaces) != 2:
-        raise ValueError(f"expected a glimpse env with Dict(location, <Discrete>) actions, got {space}")
-    key = next(k for k in space.spaces if k != "location")
+    others = [k for k in getattr(space, "spaces", {}) if k not in ("location", "stop")]
+    if not isinstance(space, spaces.Dict) or "location" not in space.spaces or len(others) != 1:
+        raise ValueError(f"expected a glimpse env with Dict(location, <Discrete>[, stop]) actions, got {space}")
+    key = others[0]
     choice = space.spaces[key]
     if not isinstance(choice, spaces.Discrete):
         raise ValueError(f"action {key!r} must be Discrete, got {choice}")
@@ -71,8 +72,9 @@ def glimpse_action_parts(space: gym.Space) -> tuple[str, int]:
 def glimpse_action_choice(space: gym.Space) -> tuple[str, int, float | None]:
     """``(key, n, bound)`` of ``Dict(location, key=Discrete(n))`` (``bound`` None) or of
     ``Dict(location, key=Box(-bound, bound, (n,)))`` class scores (``reward="cross_entropy"``)."""
-    if isinstance(space, spaces.Dict) and "location" in space.spaces and len(space.spaces) == 2:
-        key = next(k for k in space.spaces if k != "location")
+    others = [k for k in getattr(space, "spaces", {}) if k not in ("location", "stop")]
+    if isinstance(space, spaces.Dict) and "location" in space.spaces and len(others) == 1:
+        key = others[0]
         choice = space.spaces[key]
         if isinstance(choice, spaces.Box) and len(choice.shape) == 1:
             return key, int(choice.shape[0]), float(choice.high.max())
@@ -96,6 +98,8 @@ class ActionEncoding:
 
     def __init__(self, native: gym.Space) -> None:
         self.key, self.n_actions, self.score_bound = glimpse_action_choice(native)
+        self.stop = "stop" in native.spaces  # type: ignore[attr-defined]  # a Dict, checked above
+        self.n_stop = 2 if self.stop else 1  # the extra factor the flat spaces carry for it
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         """Flat actions with a leading batch dimension -> ``{"location": (N, 2), key: (N,) or (N, n)}``."""
@@ -113,7 +117,11 @@ class ActionEncoding:
         """One flat action -> the native dict action."""
         batch = self.decode(np.asarray(action)[None])
         choice = batch[self.key][0]
-        return {"location": batch["location"][0], self.key: choice if self.score_bound is not None else int(choice)}
+        one = {"location": batch["location"][0], self.key: choice if self.score_bound is not None else int(choice)}
+        return {**one, "stop": int(batch["stop"][0])} if self.stop else one
+
+    def _with_stop(self, decoded: dict[str, np.ndarray], stop: np.ndarray) -> dict[str, np.ndarray]:
+        return {**decoded, "stop": stop.astype(np.int64)} if self.stop else decoded
 
     def _invalid(self, actions: Any) -> InvalidAction:
         return InvalidAction(f"{type(self).__name__}: action {actions!r} is not in {self.space}")
@@ -133,13 +141,22 @@ class GridEncoding(_FixationGrid):
 
     def __init__(self, native: gym.Space, grid: int = 5) -> None:
         super().__init__(native, grid)
-        self.space: spaces.MultiDiscrete = spaces.MultiDiscrete([self.grid * self.grid, self.n_actions])
+        nvec = [self.grid * self.grid, self.n_actions] + ([2] if self.stop else [])
+        self.space: spaces.MultiDiscrete = spaces.MultiDiscrete(nvec)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions)
-        if a.ndim != 2 or a.shape[1] != 2 or a.dtype.kind not in "iu" or np.any(a < 0) or np.any(a >= self.space.nvec):
+        width = len(self.space.nvec)
+        if (
+            a.ndim != 2
+            or a.shape[1] != width
+            or a.dtype.kind not in "iu"
+            or np.any(a < 0)
+            or np.any(a >= self.space.nvec)
+        ):
             raise self._invalid(actions)
-        return {"location": self.locations[a[:, 0]], self.key: self._choice(a[:, 1])}
+        decoded = {"location": self.locations[a[:, 0]], self.key: self._choice(a[:, 1])}
+        return self._with_stop(decoded, a[:, 2] if self.stop else a[:, 0] * 0)
 
 
 class DiscreteEncoding(_FixationGrid):
@@ -147,14 +164,16 @@ class DiscreteEncoding(_FixationGrid):
 
     def __init__(self, native: gym.Space, grid: int = 3) -> None:
         super().__init__(native, grid)
-        self.space: spaces.Discrete = spaces.Discrete(self.grid * self.grid * self.n_actions)
+        self.space: spaces.Discrete = spaces.Discrete(self.grid * self.grid * self.n_actions * self.n_stop)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions)
         a = a.reshape(len(a)) if a.ndim == 2 and a.shape[1] == 1 else a
         if a.ndim != 1 or a.dtype.kind not in "iu" or np.any(a < 0) or np.any(a >= self.space.n):
             raise self._invalid(actions)
-        return {"location": self.locations[a // self.n_actions], self.key: self._choice(a % self.n_actions)}
+        stop, a = a % self.n_stop, a // self.n_stop  # with a stop choice: a = 2 * (cell, choice) + stop
+        decoded = {"location": self.locations[a // self.n_actions], self.key: self._choice(a % self.n_actions)}
+        return self._with_stop(decoded, stop)
 
 
 class BoxEncoding(ActionEncoding):
@@ -162,15 +181,19 @@ class BoxEncoding(ActionEncoding):
 
     def __init__(self, native: gym.Space) -> None:
         super().__init__(native)
-        self.space = spaces.Box(-1.0, 1.0, (2 + self.n_actions,), dtype=np.float32)
+        self.space = spaces.Box(-1.0, 1.0, (2 + self.n_actions + int(self.stop),), dtype=np.float32)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions, dtype=np.float32)
         if a.ndim != 2 or a.shape[1:] != self.space.shape or not np.all(np.isfinite(a)):
             raise self._invalid(actions)
+        scores = a[:, 2 : 2 + self.n_actions]
+        stop = (a[:, -1] > 0) if self.stop else scores[:, 0] * 0
         if self.score_bound is not None:  # class scores, scaled to the native bound
-            return {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.clip(a[:, 2:], -1, 1) * self.score_bound}
-        return {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.argmax(a[:, 2:], axis=1).astype(np.int64)}
+            decoded = {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.clip(scores, -1, 1) * self.score_bound}
+        else:
+            decoded = {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.argmax(scores, axis=1).astype(np.int64)}
+        return self._with_stop(decoded, stop)
 
 
 ENCODINGS = {"grid": GridEncoding, "discrete": DiscreteEncoding, "box": BoxEncoding}

@@ -180,9 +180,8 @@ class SB3Agent:
             flat, _ = self.model.predict(obs, deterministic=deterministic)
         action = self.vec_env.decode(np.asarray(flat))
         if single:
-            if isinstance(action, dict):
-                key = next(k for k in action if k != "location")
-                return {"location": action["location"][0], key: int(action[key][0])}, state
+            if isinstance(action, dict):  # one env's action: arrays stay arrays, choices become ints
+                return {k: v[0] if np.ndim(v[0]) else int(v[0]) for k, v in action.items()}, state
             return int(np.asarray(action).reshape(-1)[0]), state
         return action, state
 

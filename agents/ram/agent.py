@@ -82,9 +82,9 @@ class RAM:
         if control and cfg.critic == "baseline" and cfg.state_loss_weight == 0:
             warnings.warn(catch_warning(env_id), stacklevel=2)
         torch.manual_seed(self.seed)
-        self.policy = RecurrentAttentionModel(self.glimpse_shape, self.n_actions, **cfg.model_options(state_size)).to(
-            self.device
-        )
+        self.policy = RecurrentAttentionModel(
+            self.glimpse_shape, self.n_actions, **cfg.model_options(state_size, self.has_stop)
+        ).to(self.device)
         self.optimizer: torch.optim.Optimizer
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
@@ -123,6 +123,7 @@ class RAM:
         except ValueError as err:
             raise ValueError(f"{self.env_id}: RAM needs Dict(location, <one Discrete>) actions: {err}") from err
         self.glimpse_shape: tuple[int, ...] = tuple(obs["glimpse"].shape or ())
+        self.has_stop = "stop" in act.spaces  #: the env offers early stopping: the RAM learns when to stop
         self.n_actions = int(act[key].n)  # type: ignore[attr-defined]  # a Discrete, checked above
         return key
 
@@ -297,9 +298,12 @@ class RAM:
         loc = np.clip(out.location.cpu().numpy(), -1.0, 1.0).astype(np.float32)  # as the env clips it
         act = out.action.cpu().numpy().astype(np.int64)
         new_state = tuple(s.cpu().numpy() for s in out.state)
+        action = {"location": loc, self.action_key: act}
+        if out.stop is not None:
+            action["stop"] = out.stop.cpu().numpy().astype(np.int64)
         if single:
-            return {"location": loc[0], self.action_key: int(act[0])}, new_state
-        return {"location": loc, self.action_key: act}, new_state
+            return {k: v[0] if k == "location" else int(v[0]) for k, v in action.items()}, new_state
+        return action, new_state
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike, extra: dict[str, Any] | None = None, weights_only: bool = False) -> Path:

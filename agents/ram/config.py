@@ -91,7 +91,7 @@ class RAMConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keywords for ``gym.make_vec(env_id, ...)`` (e.g. ``{"n_glimpses": 4}``)."""
 
-    def model_options(self, state_size: int = 0) -> dict[str, Any]:
+    def model_options(self, state_size: int = 0, stop_policy: bool = False) -> dict[str, Any]:
         """Keywords of :class:`~agents.ram.model.RecurrentAttentionModel` (``state_size``: ``d``
         of the env's true state, for the critic and the decoder when they are on)."""
         return {
@@ -105,6 +105,7 @@ class RAMConfig:
             "baseline_grad_to_core": self.baseline_grad_to_core,
             "critic_state_size": state_size if self.critic == "state" else 0,
             "decoder_state_size": state_size if self.state_loss_weight > 0 else 0,
+            "stop_policy": stop_policy,
         }
 
     def loss_options(self) -> dict[str, Any]:

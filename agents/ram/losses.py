@@ -96,6 +96,8 @@ def hybrid_loss(
 
     location_pg = reinforce(rollout.location_log_prob, advantage, rollout.location_used)
     action_pg = reinforce(rollout.action_log_prob, advantage, alive)
+    if rollout.stop_log_prob is not None:  # the stop policy: REINFORCE on the same advantage
+        action_pg = action_pg + reinforce(rollout.stop_log_prob, advantage, alive)
     baseline_mse = ((rollout.baseline - returns) ** 2 * alive).sum() / steps
     entropy = (rollout.entropy * alive).sum() / steps
     if supervised:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.distributions import Categorical, Normal
+from torch.distributions import Bernoulli, Categorical, Normal
 
 __all__ = [
     "GlimpseNetwork",
@@ -218,6 +218,8 @@ class StepOutput:
     baseline: Tensor | None  #: ``b_t`` ``(B,)``; ``None`` with a state critic (it needs ``info["state"]``)
     state: tuple[Tensor, ...]  #: the new recurrent state
     state_prediction: Tensor | None = None  #: ``(B, d)`` from the :class:`StateDecoder`, if any
+    stop: Tensor | None = None  #: ``(B,)`` 1 = stop now (sampled, or ``p > 0.5`` when deterministic), if any
+    stop_log_prob: Tensor | None = None  #: ``log pi(stop | h_t)`` ``(B,)``
 
 
 class RecurrentAttentionModel(nn.Module):
@@ -253,6 +255,7 @@ class RecurrentAttentionModel(nn.Module):
         baseline_grad_to_core: bool = False,
         critic_state_size: int = 0,
         decoder_state_size: int = 0,
+        stop_policy: bool = False,
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -268,6 +271,8 @@ class RecurrentAttentionModel(nn.Module):
         self.baseline_network = BaselineNetwork(hidden_size, baseline_grad_to_core) if critic_state_size <= 0 else None
         self.state_critic = StateCritic(critic_state_size) if critic_state_size > 0 else None
         self.state_decoder = StateDecoder(hidden_size, decoder_state_size) if decoder_state_size > 0 else None
+        # the paper's first extension: a Bernoulli policy on a detached h_t decides when to stop
+        self.stop_network = nn.Linear(hidden_size, 1) if stop_policy else None
 
     def initial_state(self, batch: int) -> tuple[Tensor, ...]:
         return self.core_network.initial_state(batch, next(self.parameters()).device)
@@ -307,4 +312,9 @@ class RecurrentAttentionModel(nn.Module):
             action = logits.argmax(-1) if deterministic or not sample_action else Categorical(logits=logits).sample()
         baseline = self.baseline_network(h) if self.baseline_network is not None else None
         decoded = self.state_decoder(h) if self.state_decoder is not None else None
-        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state, decoded)
+        stop = stop_log_prob = None
+        if self.stop_network is not None:
+            stopping = Bernoulli(logits=self.stop_network(h.detach()).squeeze(-1))
+            stop = (stopping.probs > 0.5).float() if deterministic else stopping.sample()
+            stop_log_prob = stopping.log_prob(stop)
+        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state, decoded, stop, stop_log_prob)

@@ -44,6 +44,7 @@ class Rollout:
     locations: Tensor  #: (T, B, 2) sampled fixations
     true_states: Tensor | None = None  #: (T, B, d) info["state"] before each step (true-state block)
     state_predictions: Tensor | None = None  #: (T, B, d) the state decoder's output
+    stop_log_prob: Tensor | None = None  #: (T, B) log pi(stop_t), when the env lets the agent stop
 
 
 class StepRecorder:
@@ -141,6 +142,8 @@ def collect(
             "location": out.location.cpu().numpy().astype(np.float32),
             action_key: out.action.cpu().numpy(),
         }
+        if out.stop is not None:
+            action["stop"] = out.stop.cpu().numpy().astype(np.int64)
         obs, reward, terminated, truncated, info = envs.step(action)
         done = torch.as_tensor(terminated | truncated, device=device)
         action_log_prob, entropy = action_terms(out, supervised)
@@ -155,6 +158,7 @@ def collect(
             locations=out.location,
             true_states=true_state,
             state_predictions=out.state_prediction,
+            stop_log_prob=out.stop_log_prob,
         )
         final = done & (alive > 0)
         final_logits = torch.where(final[:, None], out.action_logits, final_logits)
