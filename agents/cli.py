@@ -289,13 +289,15 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def cmd_envs(args: argparse.Namespace) -> int:
     from agents.pretrained import available
-    from ram_env.registration import PAPER_SETTINGS
+    from ram_env.registration import IMAGE_ENV_IDS, PAPER_SETTINGS
 
     shipped = set(available())
     print(f"{'id':28s} {'shipped model':14s} settings")
     for env_id, (_, _, kwargs) in PAPER_SETTINGS.items():
         model = "yes" if env_id in shipped else "-"
         print(f"{env_id:28s} {model:14s} " + ", ".join(f"{k}={v}" for k, v in kwargs.items()))
+    for env_id in IMAGE_ENV_IDS:
+        print(f"{env_id:28s} {'-':14s} your own images: images=X, labels=y, or data=FILE.npz|FOLDER")
     print("shipped models: ram eval --pretrained ID, ram show --pretrained ID, RAM.load_pretrained(ID)")
     return 0
 

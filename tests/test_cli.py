@@ -162,6 +162,7 @@ def test_envs_marks_shipped_models_and_catch_scores_read_as_catch_rates(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert "shipped model" in lines[0]
     assert any(line.startswith("RAM-Catch-v0") and " yes " in line for line in lines)
+    assert any(line.startswith("RAM-Glimpse-v0") and "your own images" in line for line in lines)
     assert cli.main(["eval", "--pretrained", "RAM-Catch-v0", "--episodes", "50"]) == 0
     text = capsys.readouterr().out
     assert "catch rate" in text and "% missed" in text and "error" not in text
