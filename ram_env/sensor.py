@@ -101,7 +101,9 @@ class GlimpseSensor:
     #: largest absolute pixel value of float images (their running sums must stay exact enough)
     max_float_value = 1e12
 
-    def __init__(self, glimpse_size: int = 8, n_scales: int = 1, scale_factor: float = 2.0) -> None:
+    def __init__(
+        self, glimpse_size: int = 8, n_scales: int = 1, scale_factor: float = 2.0, max_width: float | None = None
+    ) -> None:
         if isinstance(glimpse_size, bool) or not isinstance(glimpse_size, (int, np.integer)) or glimpse_size < 1:
             raise ValueError(f"glimpse_size must be a positive integer, got {glimpse_size!r}")
         if isinstance(n_scales, bool) or not isinstance(n_scales, (int, np.integer)) or n_scales < 1:
@@ -129,7 +131,9 @@ class GlimpseSensor:
         #: side of each patch in pixels, shape (k,)
         self.patch_sizes = self.glimpse_size * self.cell_sizes
         #: zero padding that covers the largest patch centred anywhere on the image
-        self.pad = int(np.ceil(self.patch_sizes[-1] / 2)) + 2
+        #: the widest finest patch a zoomed read may ask for (``read(..., widths=)``)
+        self.max_width = float(max(self.glimpse_size, max_width or 0))
+        self.pad = int(np.ceil(self.max_width * self.cell_sizes[-1] / 2)) + 2
         self._whole_pixel_cells = bool(np.all(self.cell_sizes == np.round(self.cell_sizes)))
         # offsets of the g+1 cell edges from the patch start, (k, g+1)
         self._edges = np.arange(self.glimpse_size + 1)[None, :] * self.cell_sizes[:, None]
@@ -226,7 +230,13 @@ class GlimpseSensor:
         table[:, p + 1 :, p + 1 + w :] = table[:, p + 1 :, p + w : p + 1 + w]
         return IntegralImages(table=table, pad=p, image_shape=(h, w), value_scale=scale)
 
-    def read(self, integral: IntegralImages, locations: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
+    def read(
+        self,
+        integral: IntegralImages,
+        locations: np.ndarray,
+        index: np.ndarray | None = None,
+        widths: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Glimpses read from precomputed integral images.
 
         Args:
@@ -234,6 +244,9 @@ class GlimpseSensor:
             locations: ``(N, 2)`` ``(row, col)`` in ``[-1, 1]`` (clipped; must be finite).
             index: int ``(N,)``, which image each glimpse is taken from; default
                 ``arange(N)`` (then ``N == M``).
+            widths: float ``(N,)``, the finest patch's width in pixels for each glimpse
+                (the paper's second extension, a chosen scale; at most ``max_width``);
+                default ``glimpse_size``.  Each patch is still reduced to ``g x g``.
 
         Returns:
             float32 ``(N, k, g, g)`` glimpses, values in the image's range.
@@ -254,6 +267,8 @@ class GlimpseSensor:
             if n and (index.min() < 0 or index.max() >= m):
                 raise ValueError(f"index out of range [0, {m})")
         h, w = integral.image_shape
+        if widths is not None:
+            return self._read_widths(integral, loc, index, widths)
         starts = self.patch_starts(loc, h, w) + integral.pad  # table coordinates, (N, k, 2)
         out = np.empty((n,) + self.shape, dtype=np.float32)
         if n >= self.parallel_threshold:
@@ -321,6 +336,33 @@ class GlimpseSensor:
             locations = np.asarray(locations)[None]
         out = self.read(self.integral(images), locations)
         return out[0] if single else out
+
+    def _read_widths(
+        self, integral: IntegralImages, loc: np.ndarray, index: np.ndarray, widths: np.ndarray
+    ) -> np.ndarray:
+        """Glimpses whose finest patch is ``widths[n]`` pixels wide (area averages, bilinear
+        corners): float32 ``(N, k, g, g)``."""
+        width = np.asarray(widths, dtype=np.float64).reshape(-1)
+        if width.shape != (len(loc),) or not np.all(np.isfinite(width)) or np.any(width <= 0):
+            raise ValueError(f"widths must be {len(loc)} finite widths > 0, got {widths!r:.80}")
+        if np.any(width > self.max_width + 1e-9):
+            raise ValueError(f"widths must be <= this sensor's max_width {self.max_width:g}, got {width.max():g}")
+        h, w = integral.image_shape
+        centre = locations_to_pixels(loc, h, w) + integral.pad  # (N, 2) table coordinates
+        g = self.glimpse_size
+        out = np.empty((len(loc), self.n_scales, g, g), dtype=np.float32)
+        steps = np.arange(g + 1)
+        for s in range(self.n_scales):
+            patch = width * self.scale_factor**s  # (N,)
+            cell = patch / g
+            start = np.floor(centre - patch[:, None] / 2 + 0.5)  # whole pixels, as the fixed-width read
+            rows = start[:, 0, None] + steps * cell[:, None]
+            cols = start[:, 1, None] + steps * cell[:, None]
+            corner = self._bilinear(integral.table, index, rows, cols)
+            diff = corner[:, 1:, :] - corner[:, :-1, :]
+            box = diff[:, :, 1:] - diff[:, :, :-1]
+            out[:, s] = box * (integral.value_scale / cell**2)[:, None, None]
+        return out
 
     # ------------------------------------------------------------------ helpers
     def _read_into(self, integral: IntegralImages, starts: np.ndarray, index: np.ndarray, out: np.ndarray) -> None:

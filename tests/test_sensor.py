@@ -176,3 +176,24 @@ def test_direct_crop_rejects_fractional_cells_and_bad_shapes():
         GlimpseSensor(4, 2, 1.5).crop(np.zeros((1, 8, 8)), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="locations for"):
         GlimpseSensor(4, 2, 2).crop(np.zeros((2, 8, 8)), np.zeros((1, 2)))
+
+
+def test_zoomed_reads_are_area_averages_of_the_chosen_width():
+    """read(..., widths=) (groundwork for the paper's scale choice): a finest patch w pixels
+    wide, reduced to g x g, equals the plain sensor of glimpse_size w pooled down to g."""
+    rng = np.random.default_rng(3)
+    images = rng.random((3, 40, 40))
+    sensor = GlimpseSensor(8, 2, 2.0, max_width=24)
+    table = sensor.integral(images)
+    loc = rng.uniform(-0.8, 0.8, (3, 2))
+    np.testing.assert_allclose(
+        sensor.read(table, loc, widths=np.full(3, 8.0)), GlimpseSensor(8, 2, 2.0)(images, loc), atol=1e-5
+    )
+    wide = sensor.read(table, loc, widths=np.array([16.0, 16.0, 24.0]))
+    for i, w in enumerate((16, 16, 24)):
+        ref = GlimpseSensor(w, 2, 2.0)(images[i], loc[i]).reshape(2, 8, w // 8, 8, w // 8).mean((2, 4))
+        np.testing.assert_allclose(wide[i], ref, atol=1e-5)
+    import pytest
+
+    with pytest.raises(ValueError, match="max_width 24"):
+        sensor.read(table, loc, widths=np.full(3, 30.0))
