@@ -120,8 +120,8 @@ class ActionEncoding:
         one = {"location": batch["location"][0], self.key: choice if self.score_bound is not None else int(choice)}
         return {**one, "stop": int(batch["stop"][0])} if self.stop else one
 
-    def _with_stop(self, decoded: dict[str, np.ndarray], stop: np.ndarray) -> dict[str, np.ndarray]:
-        return {**decoded, "stop": stop.astype(np.int64)} if self.stop else decoded
+    def _with_stop(self, decoded: dict[str, np.ndarray], stop: np.ndarray | None) -> dict[str, np.ndarray]:
+        return decoded if stop is None else {**decoded, "stop": stop.astype(np.int64)}
 
     def _invalid(self, actions: Any) -> InvalidAction:
         return InvalidAction(f"{type(self).__name__}: action {actions!r} is not in {self.space}")
@@ -156,7 +156,7 @@ class GridEncoding(_FixationGrid):
         ):
             raise self._invalid(actions)
         decoded = {"location": self.locations[a[:, 0]], self.key: self._choice(a[:, 1])}
-        return self._with_stop(decoded, a[:, 2] if self.stop else a[:, 0] * 0)
+        return self._with_stop(decoded, a[:, 2] if self.stop else None)
 
 
 class DiscreteEncoding(_FixationGrid):
@@ -173,7 +173,7 @@ class DiscreteEncoding(_FixationGrid):
             raise self._invalid(actions)
         stop, a = a % self.n_stop, a // self.n_stop  # with a stop choice: a = 2 * (cell, choice) + stop
         decoded = {"location": self.locations[a // self.n_actions], self.key: self._choice(a % self.n_actions)}
-        return self._with_stop(decoded, stop)
+        return self._with_stop(decoded, stop if self.stop else None)
 
 
 class BoxEncoding(ActionEncoding):
@@ -188,7 +188,7 @@ class BoxEncoding(ActionEncoding):
         if a.ndim != 2 or a.shape[1:] != self.space.shape or not np.all(np.isfinite(a)):
             raise self._invalid(actions)
         scores = a[:, 2 : 2 + self.n_actions]
-        stop = (a[:, -1] > 0) if self.stop else scores[:, 0] * 0
+        stop = (a[:, -1] > 0) if self.stop else None
         if self.score_bound is not None:  # class scores, scaled to the native bound
             decoded = {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.clip(scores, -1, 1) * self.score_bound}
         else:
