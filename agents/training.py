@@ -260,6 +260,14 @@ def resume(
             raise CheckpointError(f"{out / 'config.json'} is not valid JSON: {err}") from None
         total = int(total_timesteps if total_timesteps is not None else saved.get("steps", agent.num_timesteps))
         _check_budget(total)
+        if total_timesteps is not None and total != saved.get("steps"):
+            # a new budget: the run ends there and a schedule that follows the budget (RAM's
+            # learning rate) is re-planned from here; later resumes keep the new budget
+            if hasattr(agent, "set_budget"):
+                agent.set_budget(total)
+            if saved:
+                saved["steps"] = total
+                (out / "config.json").write_text(json.dumps(saved, indent=2))
         progress_csv = out / "progress.csv"
         RunLogger.truncate(progress_csv, agent.num_timesteps)
         return _run(

@@ -40,6 +40,21 @@ def test_python_run_stops_and_resumes_bit_identically(tmp_path):
     assert times == sorted(times)  # a resumed run's clock continues
 
 
+def test_resume_with_a_new_budget_ends_there_with_the_schedule_replanned(tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    train(_agent(), out, 1920, tensorboard=False, callback=_stop_after(5))  # budget 20 updates
+    shorter = resume(out, 960, tensorboard=False)  # now 10 updates in all
+    assert shorter.finished and shorter.agent.num_timesteps == 960
+    rows = list(csv.DictReader(open(out / "progress.csv")))
+    assert len(rows) == 10
+    final_lr = float(rows[-1]["learning_rate"])
+    cfg = shorter.agent.config
+    assert final_lr == pytest.approx(cfg.learning_rate_at(9 / 10), rel=1e-6)  # decayed to the new end
+    assert json.loads((out / "config.json").read_text())["steps"] == 960  # later resumes keep it
+
+
 def test_rows_logged_after_the_checkpoint_are_dropped_on_resume(tmp_path):
     out = tmp_path / "run"
     train(_agent(), out, 1920, tensorboard=False, callback=_stop_after(5))
