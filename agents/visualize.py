@@ -25,6 +25,7 @@ import numpy as np
 
 import ram_env
 from ram_env import rendering
+from ram_env.core import zoom_widths
 from ram_env.sensor import locations_to_pixels
 
 __all__ = ["EpisodeRecord", "record_episodes", "glimpse_grid", "episode_gif", "plot_runs", "TILE"]
@@ -46,6 +47,8 @@ class EpisodeRecord:
     predicted: int | None = None  #: the agent's answer (classification)
     index: int | None = None  #: test image index (classification)
     info: dict[str, Any] = field(default_factory=dict)
+    #: float (T,) finest-patch width of each glimpse in pixels, when the agent chose the scale
+    widths: np.ndarray | None = None
 
 
 def record_episodes(
@@ -67,10 +70,12 @@ def record_episodes(
     if classification:
         kwargs["split"] = split
     envs = gym.make_vec(env_id, num_envs=n, **kwargs)
+    zoom_range = ram_env.glimpse_task(envs).zoom_range
     obs, info = envs.reset(seed=seed)
     frames: list[list[np.ndarray]] = [[] for _ in range(n)]
     locations: list[list[np.ndarray]] = [[] for _ in range(n)]
     glimpses: list[list[np.ndarray]] = [[] for _ in range(n)]
+    widths: list[list[float]] = [[] for _ in range(n)]
     done = np.zeros(n, dtype=bool)
     rewards = np.zeros(n)
     predicted = np.full(n, -1)
@@ -83,6 +88,8 @@ def record_episodes(
             frames[i].append(ram_env.episode_image(envs, int(i)).copy())
             locations[i].append(obs["location"][i].copy())
             glimpses[i].append(obs["glimpse"][i].copy())
+            if zoom_range is not None:
+                widths[i].append(float(zoom_widths(obs["zoom"][i, 0], zoom_range)))
 
     keep(~done)
     while not done.all():
@@ -108,6 +115,7 @@ def record_episodes(
                 label=int(labels[i]) if labels is not None else None,
                 predicted=int(predicted[i]) if classification else None,
                 index=int(indices[i]) if indices is not None else None,
+                widths=np.array(widths[i]) if zoom_range is not None else None,
             )
         )
     envs.close()
@@ -145,7 +153,7 @@ def draw_episode(
     canvas.paste(base, (0, 0))
     draw = ImageDraw.Draw(canvas)
     points = fixation_pixels(record.locations, (h, w), scale)
-    boxes = sensor.patch_boxes(record.locations, h, w) * scale  # (T, k, 4)
+    boxes = sensor.patch_boxes(record.locations, h, w, widths=record.widths) * scale  # (T, k, 4)
     t_count = len(points)
     for t in range(t_count):  # retina squares, fading from early (dim) to late (bright)
         fade = 0.35 + 0.65 * (t + 1) / t_count
@@ -204,7 +212,7 @@ def episode_frames(record: EpisodeRecord, sensor: Any, size: int = 240) -> list[
     for t in range(len(record.locations)):
         image = record.frames[t]
         h, w = image.shape[:2]
-        boxes = sensor.patch_boxes(record.locations[t], h, w)
+        boxes = sensor.patch_boxes(record.locations[t], h, w, None if record.widths is None else record.widths[t])
         scene = rendering.draw_glimpses(image, boxes, record.locations[: t + 1])
         scene = np.asarray(Image.fromarray(scene).resize((size, size), Image.NEAREST))
         if record.label is None:  # Catch: the fovea composite beside the game

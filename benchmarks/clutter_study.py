@@ -47,6 +47,14 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         "8 rollouts of each of 256 images per update (2,048 episodes; as many images as base)",
         ["--set", "rollouts_per_image=8", "--set", "num_envs=2048"],
     ),
+    # the paper's first extension: the agent may stop early, each glimpse after the first costs c
+    **{
+        f"stop-{c}": (
+            f"may stop early, glimpse cost {c}",
+            ["--env-arg", "allow_stop=true", "--env-arg", f"glimpse_cost={c}"],
+        )
+        for c in ("0.003", "0.01", "0.03")
+    },
 }
 
 
@@ -77,6 +85,7 @@ def summary(run_dir: Path) -> dict[str, float] | None:
         "train_acc": 100 * statistics.fmean(float(r["accuracy"]) for r in last),
         "seconds": float(rows[-1]["time"]),
         "steps": float(rows[-1]["env_steps"]),
+        "glimpses": float(result.get("mean_glimpses") or 8),  # fixed-length episodes: all 8
     }
 
 
@@ -86,17 +95,19 @@ def table(out: Path, seeds: list[int], steps: int) -> str:
         "10,000-image test split (deterministic, one sample); training accuracy: mean of the last 50 "
         "updates' batches.",
         "",
-        "| variant | change | test error per seed | mean | training accuracy | wall-clock per run | env steps |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | change | test error per seed | mean | glimpses per episode | training accuracy "
+        "| wall-clock per run | env steps |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, (change, _) in VARIANTS.items():
         got = [s for s in (summary(out / f"{name}-s{seed}") for seed in seeds) if s is not None]
         if not got:
-            lines.append(f"| {name} | {change} | (not run yet) | | | | |")
+            lines.append(f"| {name} | {change} | (not run yet) | | | | | |")
             continue
         errors = " / ".join(f"{g['error']:.2f}%" for g in got)
         lines.append(
             f"| {name} | {change} | {errors} | {statistics.fmean(g['error'] for g in got):.2f}% | "
+            f"{statistics.fmean(g['glimpses'] for g in got):.2f} | "
             f"{statistics.fmean(g['train_acc'] for g in got):.1f}% | "
             f"{statistics.fmean(g['seconds'] for g in got):.0f} s | {statistics.fmean(g['steps'] for g in got):,.0f} |"
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ram_env.core import GlimpseEnv, GlimpseTask, GlimpseVectorEnv, check_positive_int
+from ram_env.core import GlimpseEnv, GlimpseTask, GlimpseVectorEnv, check_positive_int, parse_zoom
 from ram_env.datasets import Canvases, DigitCanvases
 from ram_env.sensor import GlimpseSensor
 
@@ -27,6 +27,7 @@ TASK_OPTIONS = (
     "reward",
     "allow_stop",
     "glimpse_cost",
+    "zoom",
 )
 
 
@@ -62,6 +63,7 @@ class ClassificationTask(GlimpseTask):
         reward: str = "final",
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
+        zoom: tuple[float, float] | None = None,
     ) -> None:
         make = lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)  # noqa: E731
         self._setup(num_envs, make, **task_options(locals()))
@@ -79,6 +81,7 @@ class ClassificationTask(GlimpseTask):
         reward: str,
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
+        zoom: tuple[float, float] | None = None,
     ) -> None:
         """The construction shared by every classification task: the keywords checked,
         ``make_dataset()`` (a :class:`~ram_env.datasets.Canvases`) built, the arrays made."""
@@ -107,14 +110,16 @@ class ClassificationTask(GlimpseTask):
         size = self.dataset.canvas_size
         if isinstance(glimpse_size, numbers.Integral) and not isinstance(glimpse_size, bool) and glimpse_size > size:
             raise ValueError(f"glimpse_size {glimpse_size} is larger than the {size}x{size} image")
+        zoom_range = parse_zoom(zoom)
         super().__init__(
             num_envs,
-            GlimpseSensor(glimpse_size, n_scales, scale_factor),
+            GlimpseSensor(glimpse_size, n_scales, scale_factor, max_width=zoom_range[1] if zoom_range else None),
             (size, size),
             n_actions=self.dataset.n_classes,
             max_steps=self.n_glimpses + 1,  # + the empty first observation of initial_location="none"
             initial_location=initial_location,
             channels=self.dataset.channels,
+            zoom=zoom_range,
         )
         n = self.num_envs
         self.canvas = np.zeros((n, size, size, *self.dataset.images.shape[3:]), dtype=self.dataset.images.dtype)
@@ -223,6 +228,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``location`` | where the next glimpse is taken; values outside ``[-1, 1]`` are clipped, NaN/inf raise |
     | ``label`` | the predicted digit; only read on the last step (it must still be in ``[0, 10)``) |
     | ``stop`` | only with ``allow_stop=True``: ``Discrete(2)``, 1 ends the episode now and scores ``label`` |
+    | ``zoom`` | only with ``zoom=(a, b)``: ``Box(-1, 1, (1,))``, the next glimpse's scale (see Choosing the scale) |
 
     ## Observation Space
     ``Dict(glimpse=Box(0, 1, (n_scales, glimpse_size, glimpse_size), float32), location=Box(-1, 1, (2,), float32))``
@@ -231,6 +237,17 @@ class GlimpseClassificationEnv(GlimpseEnv):
     |---|---|
     | ``glimpse`` | the retina's patches, finest first, pixel values in ``[0, 1]`` (0 outside the canvas) |
     | ``location`` | where that glimpse was taken (after clipping) |
+    | ``zoom`` | only with ``zoom=(a, b)``: ``Box(-1, 1, (1,))``, the zoom that glimpse was read at |
+
+    ## Choosing the scale
+    ``zoom=(a, b)`` (the paper's second extension) lets the agent choose the scale of each
+    glimpse: the action's ``zoom`` ``z`` in ``[-1, 1]`` sets the width of the next glimpse's
+    finest patch to ``w = a * (b / a) ** ((z + 1) / 2)`` pixels (``a`` at -1, ``b`` at +1,
+    ``sqrt(a b)`` at 0; clipped), each next patch ``scale_factor`` times wider, every patch
+    still reduced to ``glimpse_size x glimpse_size`` by area averaging (a patch narrower than
+    ``glimpse_size`` pixels is magnified: its cells are fractions of a pixel).  The first
+    glimpse is read at ``z = 0``.  ``zoom=(4, 16)`` with ``glimpse_size=8``: the agent reads
+    4 to 16 pixels across at 8x8, 2x magnified to 2x reduced.
 
     ## Rewards
     Chosen by ``reward=`` (the ids keep the paper's ``"final"``):
@@ -303,6 +320,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``reward`` | ``"final"`` | ``"final"``, ``"dense"`` or ``"cross_entropy"`` (see Rewards) |
     | ``allow_stop`` | ``False`` | add a ``stop`` choice to the action: stop early (see Episode End) |
     | ``glimpse_cost`` | 0.0 | reward ``-c`` for every glimpse after the first (see Rewards) |
+    | ``zoom`` | ``None`` | ``(min_width, max_width)`` pixels: add a ``zoom`` to the action (see Choosing the scale) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     Unknown or invalid keywords raise ``ValueError``.  ``reset(options=...)`` takes
@@ -326,7 +344,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     * v0 (2026-12-01): the random first fixation of a test or validation episode is fixed
       by the image index (before, it came from the reset seed, so a score moved with the
       seed); keywords ``rollouts_per_image``, ``initial_location="none"``, ``reward``,
-      ``allow_stop`` and ``glimpse_cost`` added.
+      ``allow_stop``, ``glimpse_cost`` and ``zoom`` added.
       Training episodes are unchanged.
     * v0: initial version.
     """

@@ -27,7 +27,15 @@ from gymnasium.vector.utils import batch_space
 from ram_env import rendering
 from ram_env.sensor import GlimpseSensor, IntegralImages
 
-__all__ = ["GlimpseTask", "GlimpseEnv", "GlimpseVectorEnv", "InvalidAction", "parse_initial_location"]
+__all__ = [
+    "GlimpseTask",
+    "GlimpseEnv",
+    "GlimpseVectorEnv",
+    "InvalidAction",
+    "parse_initial_location",
+    "parse_zoom",
+    "zoom_widths",
+]
 
 
 class InvalidAction(ValueError):
@@ -48,6 +56,31 @@ def parse_initial_location(value: Any) -> str | np.ndarray:
     if loc.shape != (2,) or not np.all(np.isfinite(loc)) or np.any(np.abs(loc) > 1):
         raise ValueError(f"initial_location must be 'random', 'center', 'none' or (row, col) in [-1, 1], got {value!r}")
     return loc
+
+
+def parse_zoom(value: Any) -> tuple[float, float] | None:
+    """``None`` (fixed scale) or ``(min_width, max_width)``: the range of finest-patch widths,
+    in pixels, that the ``zoom`` action chooses from (``0 < min_width < max_width``)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, dict)):
+        raise ValueError(f"zoom must be None or (min_width, max_width) in pixels, got {value!r}")
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"zoom must be None or (min_width, max_width) in pixels, got {value!r}") from None
+    if any(isinstance(v, bool) for v in value) or not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
+        raise ValueError(f"zoom must be (min_width, max_width) with 0 < min_width < max_width, got {value!r}")
+    return low, high
+
+
+def zoom_widths(zoom: np.ndarray, zoom_range: tuple[float, float]) -> np.ndarray:
+    """Zoom actions in ``[-1, 1]`` ``(N,)`` -> finest-patch widths in pixels ``(N,)``: geometric,
+    ``min_width`` at -1, ``max_width`` at +1, their geometric mean at 0 (equal steps of the
+    action are equal ratios of scale)."""
+    low, high = zoom_range
+    z = np.clip(np.asarray(zoom, dtype=np.float64), -1.0, 1.0)
+    return low * (high / low) ** ((z + 1.0) / 2.0)
 
 
 def make_task(task_class: type[GlimpseTask], num_envs: int, owner: str, kwargs: dict[str, Any]) -> GlimpseTask:
@@ -115,6 +148,9 @@ class GlimpseTask(ABC):
     score_bound: float = 10.0
     #: the action has a ``stop`` choice (``Discrete(2)``: 1 ends the episode now)
     allow_stop: bool = False
+    #: ``(min_width, max_width)``: the action has a ``zoom`` (``Box(-1, 1, (1,))``) choosing the
+    #: next glimpse's finest-patch width in that range, and the observation says its zoom
+    zoom_range: tuple[float, float] | None = None
     metadata: dict[str, Any] = {"render_fps": 4}
 
     def __init__(
@@ -126,8 +162,12 @@ class GlimpseTask(ABC):
         max_steps: int,
         initial_location: Any = "random",
         channels: int = 1,
+        zoom: Any = None,
     ) -> None:
         self.num_envs = check_positive_int("num_envs", num_envs)
+        self.zoom_range = parse_zoom(zoom)
+        if self.zoom_range is not None and self.zoom_range[1] > sensor.max_width + 1e-9:
+            raise ValueError(f"zoom up to {self.zoom_range[1]:g} pixels needs a sensor with max_width >= it")
         self.channels = check_positive_int("channels", channels)
         k, g = sensor.n_scales, sensor.glimpse_size
         #: one glimpse: ``(k, g, g)``, or ``(k, c, g, g)`` for images of ``c`` channels
@@ -137,6 +177,12 @@ class GlimpseTask(ABC):
                 f"the largest glimpse patch ({sensor.patch_sizes[-1]:,.0f} pixels: glimpse_size={sensor.glimpse_size}, "
                 f"n_scales={sensor.n_scales}, scale_factor={sensor.scale_factor:g}) is more than 4 times the "
                 f"{image_shape[0]}x{image_shape[1]} image; use fewer scales or a smaller scale_factor"
+            )
+        if self.zoom_range is not None and self.zoom_range[1] * sensor.cell_sizes[-1] > 4 * max(image_shape):
+            raise ValueError(
+                f"zoom up to {self.zoom_range[1]:g} pixels makes the largest patch "
+                f"{self.zoom_range[1] * sensor.cell_sizes[-1]:,.0f} pixels, more than 4 times the "
+                f"{image_shape[0]}x{image_shape[1]} image; use a smaller max_width or fewer scales"
             )
         check_memory(self.num_envs * self.channels, sensor, image_shape)
         self.sensor = sensor
@@ -148,12 +194,13 @@ class GlimpseTask(ABC):
             raise ValueError(
                 f"glimpse_size {sensor.glimpse_size} is larger than the {image_shape[0]}x{image_shape[1]} image"
             )
-        self.single_observation_space = spaces.Dict(
-            {
-                "glimpse": spaces.Box(0.0, 1.0, self.glimpse_shape, dtype=np.float32),
-                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
-            }
-        )
+        observation_spaces: dict[str, spaces.Space] = {
+            "glimpse": spaces.Box(0.0, 1.0, self.glimpse_shape, dtype=np.float32),
+            "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
+        }
+        if self.zoom_range is not None:
+            observation_spaces["zoom"] = spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
+        self.single_observation_space = spaces.Dict(observation_spaces)
         choice_space: spaces.Space = (
             spaces.Box(-self.score_bound, self.score_bound, (n_actions,), dtype=np.float32)
             if self.choice_scores
@@ -165,11 +212,15 @@ class GlimpseTask(ABC):
         }
         if self.allow_stop:
             action_spaces["stop"] = spaces.Discrete(2)
+        if self.zoom_range is not None:
+            action_spaces["zoom"] = spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
         self.single_action_space = spaces.Dict(action_spaces)
         n = self.num_envs
         self.rngs: list[np.random.Generator] = [seeding.np_random(None)[0] for _ in range(n)]
         self.glimpse = np.zeros((n,) + self.glimpse_shape, dtype=np.float32)
         self.location = np.zeros((n, 2), dtype=np.float32)
+        self.zoom = np.zeros((n, 1), dtype=np.float32)  #: the current glimpse's zoom (with a zoom range)
+        self._next_zoom = np.zeros(n, dtype=np.float64)  # the zoom the next glimpse is read at
         self.path = np.zeros((n, max_steps + 1, 2), dtype=np.float32)
         self.path_length = np.zeros(n, dtype=np.int64)
         self.steps = np.zeros(n, dtype=np.int64)
@@ -239,6 +290,8 @@ class GlimpseTask(ABC):
         self.blank_start[ids] = blank
         self.glimpse[ids[blank]] = 0.0
         self.location[ids[blank]] = 0.0
+        self.zoom[ids[blank]] = 0.0
+        self._next_zoom[ids] = 0.0  # the first glimpse: the middle of the zoom range
         self._look(ids[~blank], locations[~blank])
         self.started = True
 
@@ -248,6 +301,8 @@ class GlimpseTask(ABC):
         """Advance slots ``ids`` with a checked batched action; return ``(reward, terminated)``."""
         self.steps[ids] += 1
         self.stopping = action["stop"][ids] > 0 if self.allow_stop else np.zeros(len(ids), dtype=bool)
+        if self.zoom_range is not None:
+            self._next_zoom[ids] = np.clip(action["zoom"][ids, 0], -1.0, 1.0)
         reward, terminated = self._advance(ids, action["location"][ids], action[self.action_key][ids])
         self.done[ids] = terminated
         return reward, terminated
@@ -281,29 +336,50 @@ class GlimpseTask(ABC):
         loc = np.clip(locations, -1.0, 1.0).astype(np.float32)
         assert self._integral is not None, "episodes start (reset) before glimpses are read"
         c = self.channels
+        widths = self.widths(ids)
         if c == 1:
-            self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids)
+            self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids, widths=widths)
         else:  # every channel at the same place: (n * c, k, g, g) -> (n, k, c, g, g)
-            read = self.sensor.read(self._integral, np.repeat(loc, c, axis=0), index=self._rows(ids))
+            read = self.sensor.read(
+                self._integral,
+                np.repeat(loc, c, axis=0),
+                index=self._rows(ids),
+                widths=None if widths is None else np.repeat(widths, c),
+            )
             self.glimpse[ids] = read.reshape(len(ids), c, *read.shape[1:]).swapaxes(1, 2)
+        if widths is not None:  # interpolated sums: keep their float rounding inside [0, 1]
+            self.glimpse[ids] = np.clip(self.glimpse[ids], 0.0, 1.0)
         self.location[ids] = loc
+        self.zoom[ids, 0] = self._next_zoom[ids]
         self.path[ids, self.path_length[ids]] = loc
         self.path_length[ids] += 1
 
+    def widths(self, ids: np.ndarray) -> np.ndarray | None:
+        """Finest-patch widths in pixels ``(len(ids),)`` of the glimpses slots ``ids`` read next
+        (``None`` without a zoom range: the sensor's fixed ``glimpse_size``)."""
+        if self.zoom_range is None:
+            return None
+        return zoom_widths(self._next_zoom[ids], self.zoom_range)
+
     def observe(self, ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Copies of the current observations (all slots, or ``ids``)."""
-        if ids is None:
-            return {"glimpse": self.glimpse.copy(), "location": self.location.copy()}
-        return {"glimpse": self.glimpse[ids], "location": self.location[ids]}
+        rows = slice(None) if ids is None else ids
+        obs = {"glimpse": self.glimpse[rows].copy(), "location": self.location[rows].copy()}
+        if self.zoom_range is not None:
+            obs["zoom"] = self.zoom[rows].copy()
+        return obs
 
     def check_action(self, action: Any, batched: bool) -> dict[str, np.ndarray]:
         """Validate an action; return it batched: ``location`` float64 ``(N, 2)``, choice int64 ``(N,)``."""
         key = self.action_key
-        keys = {"location", key} | ({"stop"} if self.allow_stop else set())
+        keys = {"location", key} | ({"stop"} if self.allow_stop else set()) | ({"zoom"} if self.zoom_range else set())
         if not isinstance(action, Mapping) or set(action) != keys:
             got = sorted(action) if isinstance(action, Mapping) else type(action).__name__
             raise InvalidAction(f"action must be a dict with keys {sorted(keys)}, got {got}")
         stop = self._check_stop(action["stop"], batched) if self.allow_stop else None
+        extra = {} if stop is None else {"stop": stop}
+        if self.zoom_range is not None:
+            extra["zoom"] = self._check_zoom(action["zoom"], batched)
         n = self.num_envs
         loc_shape, choice_shape = ((n, 2), (n,)) if batched else ((2,), ())
         try:
@@ -319,8 +395,7 @@ class GlimpseTask(ABC):
             raise InvalidAction(f"action['location'] must be finite, got {location.tolist()}")
         raw = np.asarray(action[key])
         if self.choice_scores:
-            checked = {"location": location if batched else location[None], key: self._check_scores(raw, batched)}
-            return checked if stop is None else {**checked, "stop": stop}
+            return {"location": location if batched else location[None], key: self._check_scores(raw, batched), **extra}
         if (
             raw.shape != choice_shape
             or raw.dtype.kind not in "iuf"
@@ -338,8 +413,7 @@ class GlimpseTask(ABC):
             raise InvalidAction(f"action['{key}'] must be in [0, {self.n_actions}): {where if batched else choice}")
         if not batched:
             location, choice = location[None], choice[None]
-        checked = {"location": location, key: choice}
-        return checked if stop is None else {**checked, "stop": stop}
+        return {"location": location, key: choice, **extra}
 
     def _check_stop(self, raw: Any, batched: bool) -> np.ndarray:
         """The ``stop`` choices as int64 ``(N,)`` in {0, 1}."""
@@ -350,6 +424,20 @@ class GlimpseTask(ABC):
                 f"action['stop'] must be {'(N,) ints' if batched else 'an int'} 0 or 1, got {raw!r:.60}"
             )
         return value.astype(np.int64).reshape(-1)
+
+    def _check_zoom(self, raw: Any, batched: bool) -> np.ndarray:
+        """The ``zoom`` actions as float64 ``(N, 1)`` (clipped to ``[-1, 1]``; NaN/inf raise)."""
+        shape = (self.num_envs, 1) if batched else (1,)
+        try:
+            value = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidAction(f"action['zoom'] is not numeric: {raw!r:.60}") from None
+        if value.shape != shape:
+            raise InvalidAction(f"action['zoom'] must have shape {shape}, got {value.shape}")
+        if not np.all(np.isfinite(value)):
+            where = f"env {int(np.flatnonzero(~np.isfinite(value[:, 0]))[0])} of {self.num_envs}" if batched else "it"
+            raise InvalidAction(f"action['zoom'] must be finite: {where} is {value[~np.isfinite(value)][0]}")
+        return np.clip(value, -1.0, 1.0).reshape(-1, 1)
 
     def _check_scores(self, raw: np.ndarray, batched: bool) -> np.ndarray:
         """Class scores ``(N, n)`` float64 (values beyond the bound are clipped, NaN/inf raise)."""
@@ -371,7 +459,11 @@ class GlimpseTask(ABC):
         """uint8 ``(H', W', 3)``: slot ``i``'s image upscaled, retina squares and glimpse path."""
         image = self.frame_image(i)
         length = int(self.path_length[i])
-        boxes = self.sensor.patch_boxes(self.location[i], *self.image_shape) if length else np.zeros((0, 4))
+        if not length:
+            boxes = np.zeros((0, 4))
+        else:  # the current glimpse's patches, at its zoom
+            width = None if self.zoom_range is None else zoom_widths(self.zoom[i], self.zoom_range)
+            boxes = self.sensor.patch_boxes(self.location[i], *self.image_shape, widths=width)
         return rendering.draw_glimpses(image, boxes=boxes, path=self.path[i, :length])
 
 

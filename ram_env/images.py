@@ -188,6 +188,7 @@ class ImageClassificationTask(ClassificationTask):
         reward: str = "final",
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
+        zoom: tuple[float, float] | None = None,
     ) -> None:
         def make() -> Canvases:
             x, y, n_classes = split_of(images, labels, data, split)
@@ -256,6 +257,7 @@ class GlimpseImagesEnv(GlimpseClassificationEnv):
     | ``rollouts_per_image`` | 1 | vector env: groups of envs that share an image |
     | ``reward`` | ``"final"`` | ``"final"``, ``"dense"`` or ``"cross_entropy"`` |
     | ``allow_stop``, ``glimpse_cost`` | ``False``, 0.0 | stop early, at a cost per glimpse (as ``RAM-MNIST-v0``) |
+    | ``zoom`` | ``None`` | ``(min_width, max_width)``: the agent chooses each glimpse's scale (as ``RAM-MNIST-v0``) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
     ## Vectorized environment

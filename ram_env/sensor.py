@@ -150,28 +150,50 @@ class GlimpseSensor:
         )
 
     # ------------------------------------------------------------------ geometry
-    def patch_starts(self, locations: np.ndarray, height: int, width: int) -> np.ndarray:
+    def patch_sizes_for(self, widths: np.ndarray | None, n: int) -> np.ndarray:
+        """Side of each patch in pixels, float64 ``(N, k)``: ``patch_sizes`` for every glimpse,
+        or (a zoomed read) the finest patch ``widths[n]`` wide and each next one
+        ``scale_factor`` times wider."""
+        if widths is None:
+            return np.broadcast_to(self.patch_sizes, (n, self.n_scales))
+        width = np.asarray(widths, dtype=np.float64).reshape(-1)
+        if width.shape != (n,) or not np.all(np.isfinite(width)) or np.any(width <= 0):
+            raise ValueError(f"widths must be {n} finite widths > 0, got {widths!r:.80}")
+        if np.any(width > self.max_width + 1e-9):
+            raise ValueError(f"widths must be <= this sensor's max_width {self.max_width:g}, got {width.max():g}")
+        return width[:, None] * self.cell_sizes[None, :]
+
+    def patch_starts(
+        self, locations: np.ndarray, height: int, width: int, widths: np.ndarray | None = None
+    ) -> np.ndarray:
         """Top-left pixel edge of every patch: float64 ``(N, k, 2)`` as ``(row, col)``.
 
         Whole numbers; may be negative or beyond the image for patches that overhang it.
+        ``widths`` ``(N,)``: finest-patch widths of a zoomed read (see :meth:`read`).
         """
         loc = self._check_locations(locations)
         centre = locations_to_pixels(loc, height, width)  # (N, 2)
-        return np.floor(centre[:, None, :] - self.patch_sizes[None, :, None] / 2 + 0.5)
+        sizes = self.patch_sizes_for(widths, len(loc))  # (N, k)
+        return np.floor(centre[:, None, :] - sizes[:, :, None] / 2 + 0.5)
 
-    def patch_boxes(self, locations: np.ndarray, height: int, width: int) -> np.ndarray:
+    def patch_boxes(
+        self, locations: np.ndarray, height: int, width: int, widths: np.ndarray | None = None
+    ) -> np.ndarray:
         """Pixel boxes of the ``k`` patches at each location.
 
         Args:
             locations: ``(N, 2)`` or ``(2,)`` ``(row, col)`` locations in ``[-1, 1]``.
             height, width: image size.
+            widths: ``(N,)`` (or a number for one location) finest-patch widths of a
+                zoomed read; default ``glimpse_size``.
 
         Returns:
             float64 ``(N, k, 4)`` (or ``(k, 4)``): ``(top, left, bottom, right)`` pixel
             edges of each patch (may lie outside the image).
         """
-        start = self.patch_starts(locations, height, width)
-        boxes = np.concatenate([start, start + self.patch_sizes[None, :, None]], axis=-1)
+        start = self.patch_starts(locations, height, width, widths)
+        sizes = self.patch_sizes_for(widths, len(start))
+        boxes = np.concatenate([start, start + sizes[:, :, None]], axis=-1)
         return boxes[0] if np.ndim(locations) == 1 else boxes
 
     # ------------------------------------------------------------------ reading
@@ -246,7 +268,9 @@ class GlimpseSensor:
                 ``arange(N)`` (then ``N == M``).
             widths: float ``(N,)``, the finest patch's width in pixels for each glimpse
                 (the paper's second extension, a chosen scale; at most ``max_width``);
-                default ``glimpse_size``.  Each patch is still reduced to ``g x g``.
+                default ``glimpse_size``.  Each patch is still reduced to ``g x g``;
+                a zoomed read interpolates the tables, so its values can differ from exact
+                area averages by float rounding (about 1e-12 of the value range).
 
         Returns:
             float32 ``(N, k, g, g)`` glimpses, values in the image's range.
@@ -342,20 +366,15 @@ class GlimpseSensor:
     ) -> np.ndarray:
         """Glimpses whose finest patch is ``widths[n]`` pixels wide (area averages, bilinear
         corners): float32 ``(N, k, g, g)``."""
-        width = np.asarray(widths, dtype=np.float64).reshape(-1)
-        if width.shape != (len(loc),) or not np.all(np.isfinite(width)) or np.any(width <= 0):
-            raise ValueError(f"widths must be {len(loc)} finite widths > 0, got {widths!r:.80}")
-        if np.any(width > self.max_width + 1e-9):
-            raise ValueError(f"widths must be <= this sensor's max_width {self.max_width:g}, got {width.max():g}")
         h, w = integral.image_shape
-        centre = locations_to_pixels(loc, h, w) + integral.pad  # (N, 2) table coordinates
+        sizes = self.patch_sizes_for(widths, len(loc))  # (N, k), checks the widths
+        starts = self.patch_starts(loc, h, w, widths) + integral.pad  # (N, k, 2) table coordinates
         g = self.glimpse_size
         out = np.empty((len(loc), self.n_scales, g, g), dtype=np.float32)
         steps = np.arange(g + 1)
         for s in range(self.n_scales):
-            patch = width * self.scale_factor**s  # (N,)
-            cell = patch / g
-            start = np.floor(centre - patch[:, None] / 2 + 0.5)  # whole pixels, as the fixed-width read
+            cell = sizes[:, s] / g  # (N,)
+            start = starts[:, s]  # whole pixels, as the fixed-width read
             rows = start[:, 0, None] + steps * cell[:, None]
             cols = start[:, 1, None] + steps * cell[:, None]
             corner = self._bilinear(integral.table, index, rows, cols)

@@ -13,6 +13,12 @@ wrapper                 action space                           decoded as
 ``BoxActions()``        ``Box(-1, 1, (2 + n_actions,))``       location, then argmax of the rest
 ======================  =====================================  ===============================
 
+An env that lets the agent stop (``allow_stop=True``) or choose the scale (``zoom=(a, b)``)
+adds to each encoding, in this order: the grid encodings a factor 2 for ``stop`` and a
+factor ``zoom_levels`` (3: zooms -1, 0, 1) for ``zoom`` (``MultiDiscrete`` one entry each;
+``Discrete`` ``a = ((cell * n_actions + choice) * n_stop + stop) * n_zoom + zoom``), the box
+encoding one value each (``stop`` if > 0, then ``zoom`` itself).
+
 Grid fixations are the centres of an ``n x n`` tiling of ``[-1, 1]^2``, numbered row by
 row: cell ``i`` is at ``(row, col) = ((2 * (i // n) + 1) / n - 1, (2 * (i % n) + 1) / n - 1)``.
 
@@ -57,11 +63,15 @@ def grid_locations(grid: int) -> np.ndarray:
     return np.stack([rows.ravel(), cols.ravel()], axis=1).astype(np.float32)
 
 
+#: the parts of a glimpse action beside its one choice (``label`` or ``move``)
+EXTRA_ACTIONS = ("location", "stop", "zoom")
+
+
 def glimpse_action_parts(space: gym.Space) -> tuple[str, int]:
     """``(key, n)`` of a glimpse action space ``Dict(location, key=Discrete(n))``."""
-    others = [k for k in getattr(space, "spaces", {}) if k not in ("location", "stop")]
+    others = [k for k in getattr(space, "spaces", {}) if k not in EXTRA_ACTIONS]
     if not isinstance(space, spaces.Dict) or "location" not in space.spaces or len(others) != 1:
-        raise ValueError(f"expected a glimpse env with Dict(location, <Discrete>[, stop]) actions, got {space}")
+        raise ValueError(f"expected a glimpse env with Dict(location, <Discrete>[, stop, zoom]) actions, got {space}")
     key = others[0]
     choice = space.spaces[key]
     if not isinstance(choice, spaces.Discrete):
@@ -72,7 +82,7 @@ def glimpse_action_parts(space: gym.Space) -> tuple[str, int]:
 def glimpse_action_choice(space: gym.Space) -> tuple[str, int, float | None]:
     """``(key, n, bound)`` of ``Dict(location, key=Discrete(n))`` (``bound`` None) or of
     ``Dict(location, key=Box(-bound, bound, (n,)))`` class scores (``reward="cross_entropy"``)."""
-    others = [k for k in getattr(space, "spaces", {}) if k not in ("location", "stop")]
+    others = [k for k in getattr(space, "spaces", {}) if k not in EXTRA_ACTIONS]
     if isinstance(space, spaces.Dict) and "location" in space.spaces and len(others) == 1:
         key = others[0]
         choice = space.spaces[key]
@@ -96,10 +106,14 @@ class ActionEncoding:
 
     space: gym.Space
 
-    def __init__(self, native: gym.Space) -> None:
+    def __init__(self, native: gym.Space, zoom_levels: int = 3) -> None:
         self.key, self.n_actions, self.score_bound = glimpse_action_choice(native)
         self.stop = "stop" in native.spaces  # type: ignore[attr-defined]  # a Dict, checked above
         self.n_stop = 2 if self.stop else 1  # the extra factor the flat spaces carry for it
+        self.zoom = "zoom" in native.spaces  # type: ignore[attr-defined]
+        #: the zooms a discrete encoding offers, evenly spaced in [-1, 1]
+        self.zoom_values = np.linspace(-1.0, 1.0, check_positive_int("zoom_levels", zoom_levels, 2), dtype=np.float32)
+        self.n_zoom = len(self.zoom_values) if self.zoom else 1
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         """Flat actions with a leading batch dimension -> ``{"location": (N, 2), key: (N,) or (N, n)}``."""
@@ -118,10 +132,21 @@ class ActionEncoding:
         batch = self.decode(np.asarray(action)[None])
         choice = batch[self.key][0]
         one = {"location": batch["location"][0], self.key: choice if self.score_bound is not None else int(choice)}
-        return {**one, "stop": int(batch["stop"][0])} if self.stop else one
+        if self.stop:
+            one["stop"] = int(batch["stop"][0])
+        if self.zoom:
+            one["zoom"] = batch["zoom"][0]
+        return one
 
-    def _with_stop(self, decoded: dict[str, np.ndarray], stop: np.ndarray | None) -> dict[str, np.ndarray]:
-        return decoded if stop is None else {**decoded, "stop": stop.astype(np.int64)}
+    def _with_extras(
+        self, decoded: dict[str, np.ndarray], stop: np.ndarray | None, zoom: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """``decoded`` with the ``stop`` choices ``(N,)`` and ``zoom`` values ``(N,)`` the env takes."""
+        if stop is not None:
+            decoded["stop"] = stop.astype(np.int64)
+        if zoom is not None:
+            decoded["zoom"] = np.asarray(zoom, dtype=np.float32).reshape(-1, 1)
+        return decoded
 
     def _invalid(self, actions: Any) -> InvalidAction:
         return InvalidAction(f"{type(self).__name__}: action {actions!r} is not in {self.space}")
@@ -130,8 +155,8 @@ class ActionEncoding:
 class _FixationGrid(ActionEncoding):
     """An encoding whose fixations are the ``grid x grid`` points of :func:`grid_locations`."""
 
-    def __init__(self, native: gym.Space, grid: int) -> None:
-        super().__init__(native)
+    def __init__(self, native: gym.Space, grid: int, zoom_levels: int = 3) -> None:
+        super().__init__(native, zoom_levels)
         self.grid = check_positive_int("grid", grid)
         self.locations = grid_locations(self.grid)
 
@@ -139,9 +164,10 @@ class _FixationGrid(ActionEncoding):
 class GridEncoding(_FixationGrid):
     """``MultiDiscrete([grid * grid, n_actions])``."""
 
-    def __init__(self, native: gym.Space, grid: int = 5) -> None:
-        super().__init__(native, grid)
-        nvec = [self.grid * self.grid, self.n_actions] + ([2] if self.stop else [])
+    def __init__(self, native: gym.Space, grid: int = 5, zoom_levels: int = 3) -> None:
+        super().__init__(native, grid, zoom_levels)
+        nvec = [self.grid * self.grid, self.n_actions]
+        nvec += ([2] if self.stop else []) + ([self.n_zoom] if self.zoom else [])
         self.space: spaces.MultiDiscrete = spaces.MultiDiscrete(nvec)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
@@ -156,24 +182,27 @@ class GridEncoding(_FixationGrid):
         ):
             raise self._invalid(actions)
         decoded = {"location": self.locations[a[:, 0]], self.key: self._choice(a[:, 1])}
-        return self._with_stop(decoded, a[:, 2] if self.stop else None)
+        zoom = self.zoom_values[a[:, -1]] if self.zoom else None
+        return self._with_extras(decoded, a[:, 2] if self.stop else None, zoom)
 
 
 class DiscreteEncoding(_FixationGrid):
     """``Discrete(grid * grid * n_actions)``: action ``a`` = cell ``a // n_actions``, choice ``a % n_actions``."""
 
-    def __init__(self, native: gym.Space, grid: int = 3) -> None:
-        super().__init__(native, grid)
-        self.space: spaces.Discrete = spaces.Discrete(self.grid * self.grid * self.n_actions * self.n_stop)
+    def __init__(self, native: gym.Space, grid: int = 3, zoom_levels: int = 3) -> None:
+        super().__init__(native, grid, zoom_levels)
+        n = self.grid * self.grid * self.n_actions * self.n_stop * self.n_zoom
+        self.space: spaces.Discrete = spaces.Discrete(n)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions)
         a = a.reshape(len(a)) if a.ndim == 2 and a.shape[1] == 1 else a
         if a.ndim != 1 or a.dtype.kind not in "iu" or np.any(a < 0) or np.any(a >= self.space.n):
             raise self._invalid(actions)
-        stop, a = a % self.n_stop, a // self.n_stop  # with a stop choice: a = 2 * (cell, choice) + stop
+        zoom, a = a % self.n_zoom, a // self.n_zoom  # a = ((cell, choice) * n_stop + stop) * n_zoom + zoom
+        stop, a = a % self.n_stop, a // self.n_stop
         decoded = {"location": self.locations[a // self.n_actions], self.key: self._choice(a % self.n_actions)}
-        return self._with_stop(decoded, stop if self.stop else None)
+        return self._with_extras(decoded, stop if self.stop else None, self.zoom_values[zoom] if self.zoom else None)
 
 
 class BoxEncoding(ActionEncoding):
@@ -181,19 +210,21 @@ class BoxEncoding(ActionEncoding):
 
     def __init__(self, native: gym.Space) -> None:
         super().__init__(native)
-        self.space = spaces.Box(-1.0, 1.0, (2 + self.n_actions + int(self.stop),), dtype=np.float32)
+        self.space = spaces.Box(-1.0, 1.0, (2 + self.n_actions + int(self.stop) + int(self.zoom),), dtype=np.float32)
 
     def decode(self, actions: np.ndarray) -> dict[str, np.ndarray]:
         a = np.asarray(actions, dtype=np.float32)
         if a.ndim != 2 or a.shape[1:] != self.space.shape or not np.all(np.isfinite(a)):
             raise self._invalid(actions)
         scores = a[:, 2 : 2 + self.n_actions]
-        stop = (a[:, -1] > 0) if self.stop else None
+        extras = a[:, 2 + self.n_actions :]  # stop, then zoom
+        stop = (extras[:, 0] > 0) if self.stop else None
+        zoom = np.clip(extras[:, -1], -1.0, 1.0) if self.zoom else None
         if self.score_bound is not None:  # class scores, scaled to the native bound
             decoded = {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.clip(scores, -1, 1) * self.score_bound}
         else:
             decoded = {"location": np.clip(a[:, :2], -1.0, 1.0), self.key: np.argmax(scores, axis=1).astype(np.int64)}
-        return self._with_stop(decoded, stop)
+        return self._with_extras(decoded, stop, zoom)
 
 
 ENCODINGS = {"grid": GridEncoding, "discrete": DiscreteEncoding, "box": BoxEncoding}
@@ -245,50 +276,57 @@ class BoxActions(_EncodedActions):
 
 
 class HistoryBuffer:
-    """The last ``k`` glimpses and locations of ``n`` episodes, newest last, batched.
+    """The last ``k`` observations of ``n`` episodes, newest last, batched.
 
     The observation it gives is ``Dict(glimpse=Box(0, 1, (k, *glimpse_shape)),
-    location=Box(-1, 1, (k, 2)), valid=Box(0, 1, (k,)))``; ``valid`` marks the slots that
-    hold a glimpse of this episode (early in an episode the oldest slots are zeros).
+    location=Box(-1, 1, (k, 2)), valid=Box(0, 1, (k,)))`` (and ``zoom=Box(-1, 1, (k, 1))``
+    when the env has a zoom); ``valid`` marks the slots that hold a glimpse of this episode
+    (early in an episode the oldest slots are zeros).
     """
 
     def __init__(self, num_envs: int, k: int, observation_space: spaces.Dict) -> None:
         self.k = check_positive_int("history", k)
-        shape: tuple[int, ...] = tuple(observation_space["glimpse"].shape or ())
-        self.glimpse = np.zeros((num_envs, self.k, *shape), dtype=np.float32)
-        self.location = np.zeros((num_envs, self.k, 2), dtype=np.float32)
+        self.buffers: dict[str, np.ndarray] = {}
+        history_spaces: dict[str, spaces.Space] = {}
+        for name, space in observation_space.spaces.items():
+            shape: tuple[int, ...] = tuple(space.shape or ())
+            self.buffers[name] = np.zeros((num_envs, self.k, *shape), dtype=np.float32)
+            low, high = float(np.min(space.low)), float(np.max(space.high))  # type: ignore[attr-defined]
+            history_spaces[name] = spaces.Box(low, high, (self.k, *shape), dtype=np.float32)
         self.valid = np.zeros((num_envs, self.k), dtype=np.float32)
-        self.space = spaces.Dict(
-            {
-                "glimpse": spaces.Box(0.0, 1.0, (self.k, *shape), dtype=np.float32),
-                "location": spaces.Box(-1.0, 1.0, (self.k, 2), dtype=np.float32),
-                "valid": spaces.Box(0.0, 1.0, (self.k,), dtype=np.float32),
-            }
-        )
+        history_spaces["valid"] = spaces.Box(0.0, 1.0, (self.k,), dtype=np.float32)
+        self.space = spaces.Dict(history_spaces)
+
+    @property
+    def glimpse(self) -> np.ndarray:
+        """float32 ``(n, k, *glimpse_shape)``."""
+        return self.buffers["glimpse"]
+
+    @property
+    def location(self) -> np.ndarray:
+        """float32 ``(n, k, 2)``."""
+        return self.buffers["location"]
 
     def push(self, obs: dict[str, np.ndarray], ids: np.ndarray | None = None) -> None:
         """Append observations as the newest slot: ``obs`` rows for all envs, or for ``ids``."""
         rows = slice(None) if ids is None else ids
-        for name, value in (("glimpse", obs["glimpse"]), ("location", obs["location"])):
-            buffer = getattr(self, name)
+        for name, buffer in self.buffers.items():
             buffer[rows] = np.roll(buffer[rows], -1, axis=1)
-            buffer[rows, -1] = value
+            buffer[rows, -1] = obs[name]
         self.valid[rows] = np.roll(self.valid[rows], -1, axis=1)
         self.valid[rows, -1] = 1.0
 
     def clear(self, ids: np.ndarray) -> None:
         """Forget the history of rows ``ids`` (their episodes restarted)."""
-        self.glimpse[ids] = 0.0
-        self.location[ids] = 0.0
+        for buffer in self.buffers.values():
+            buffer[ids] = 0.0
         self.valid[ids] = 0.0
 
     def observe(self, ids: np.ndarray | int | None = None) -> dict[str, np.ndarray]:
         rows = slice(None) if ids is None else ids
-        return {
-            "glimpse": self.glimpse[rows].copy(),
-            "location": self.location[rows].copy(),
-            "valid": self.valid[rows].copy(),
-        }
+        out = {name: buffer[rows].copy() for name, buffer in self.buffers.items()}
+        out["valid"] = self.valid[rows].copy()
+        return out
 
 
 class GlimpseHistory(gym.ObservationWrapper):

@@ -290,7 +290,7 @@ def test_bad_arguments_and_observations():
         RAM("RAM-MNIST-v0", learning_rte=1e-3)
     with pytest.raises(ValueError, match="core must be"):
         RAM("RAM-MNIST-v0", core="gru")
-    with pytest.raises(ValueError, match="Dict\\(glimpse, location\\)"):
+    with pytest.raises(ValueError, match="Dict\\(glimpse, location"):
         RAM("RAM-Catch-v0", env_kwargs={"obs_mode": "full"})
     with pytest.raises(ValueError, match="supervised=True"):
         RAM("RAM-Catch-v0", supervised=True)

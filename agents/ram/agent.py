@@ -38,7 +38,7 @@ from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_w
 from agents.ram.config import REMOVED_FIELDS, RAMConfig, catch_warning, check_config, true_state_size, typed_hparams
 from agents.ram.losses import hybrid_loss
 from agents.ram.model import RecurrentAttentionModel
-from agents.ram.rollout import Rollout, check_observation, collect
+from agents.ram.rollout import Rollout, check_observation, collect, glimpse_action
 from ram_env.wrappers import HidePrivilegedInfo, glimpse_action_parts
 
 __all__ = ["RAM"]
@@ -83,7 +83,7 @@ class RAM:
             warnings.warn(catch_warning(env_id), stacklevel=2)
         torch.manual_seed(self.seed)
         self.policy = RecurrentAttentionModel(
-            self.glimpse_shape, self.n_actions, **cfg.model_options(state_size, self.has_stop)
+            self.glimpse_shape, self.n_actions, **cfg.model_options(state_size, self.has_stop, self.has_zoom)
         ).to(self.device)
         self.optimizer: torch.optim.Optimizer
         if cfg.optimizer == "adam":
@@ -113,9 +113,9 @@ class RAM:
 
     def _check_spaces(self) -> str:
         obs, act = self.observation_space, self.action_space
-        if not isinstance(obs, gym.spaces.Dict) or set(obs.spaces) != {"glimpse", "location"}:
+        if not isinstance(obs, gym.spaces.Dict) or set(obs.spaces) - {"zoom"} != {"glimpse", "location"}:
             raise ValueError(
-                f"{self.env_id}: RAM needs Dict(glimpse, location) observations, got {obs} "
+                f"{self.env_id}: RAM needs Dict(glimpse, location[, zoom]) observations, got {obs} "
                 "(for Catch use the default obs_mode='glimpse')"
             )
         try:
@@ -124,6 +124,7 @@ class RAM:
             raise ValueError(f"{self.env_id}: RAM needs Dict(location, <one Discrete>) actions: {err}") from err
         self.glimpse_shape: tuple[int, ...] = tuple(obs["glimpse"].shape or ())
         self.has_stop = "stop" in act.spaces  #: the env offers early stopping: the RAM learns when to stop
+        self.has_zoom = "zoom" in act.spaces  #: the env lets the agent choose the scale: a third location output
         self.n_actions = int(act[key].n)  # type: ignore[attr-defined]  # a Discrete, checked above
         return key
 
@@ -258,7 +259,8 @@ class RAM:
         """The env's native action for one observation or a batch.
 
         Args:
-            observation: ``{"glimpse": (k, g, g) or (N, k, g, g), "location": (2,) or (N, 2)}``.
+            observation: ``{"glimpse": (k, g, g) or (N, k, g, g), "location": (2,) or (N, 2)}``
+                (and ``"zoom": (1,) or (N, 1)`` when the env has a zoom).
             state: the recurrent state returned by the previous call (``None``: start).
             episode_start: bool ``(N,)``: reset the state of these episodes first.
             deterministic: fixation = policy mean and action = argmax (test time);
@@ -266,9 +268,10 @@ class RAM:
 
         Returns:
             ``(action, state)``: ``{"location": float32 (2,) or (N, 2), <key>: int or
-            int64 (N,)}`` and the new state (tuple of float32 ``(N, hidden)`` arrays).
+            int64 (N,)}`` (plus ``stop`` and ``zoom`` ``(1,) or (N, 1)`` when the env has them)
+            and the new state (tuple of float32 ``(N, hidden)`` arrays).
         """
-        glimpse, location, single = check_observation(observation, self.glimpse_shape, self.env_id)
+        glimpse, location, single = check_observation(observation, self.glimpse_shape, self.env_id, self.has_zoom)
         n = glimpse.shape[0]
         if state is None:
             torch_state = self.policy.initial_state(n)
@@ -295,14 +298,10 @@ class RAM:
                 deterministic=deterministic,
                 sample_action=not self.config.supervised,
             )
-        loc = np.clip(out.location.cpu().numpy(), -1.0, 1.0).astype(np.float32)  # as the env clips it
-        act = out.action.cpu().numpy().astype(np.int64)
+        action = glimpse_action(out, self.action_key, clip=True)  # clipped, as the env clips them
         new_state = tuple(s.cpu().numpy() for s in out.state)
-        action = {"location": loc, self.action_key: act}
-        if out.stop is not None:
-            action["stop"] = out.stop.cpu().numpy().astype(np.int64)
         if single:
-            return {k: v[0] if k == "location" else int(v[0]) for k, v in action.items()}, new_state
+            return {k: v[0] if k in ("location", "zoom") else int(v[0]) for k, v in action.items()}, new_state
         return action, new_state
 
     # ------------------------------------------------------------------ persistence

@@ -91,7 +91,9 @@ class RAMConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keywords for ``gym.make_vec(env_id, ...)`` (e.g. ``{"n_glimpses": 4}``)."""
 
-    def model_options(self, state_size: int = 0, stop_policy: bool = False) -> dict[str, Any]:
+    def model_options(
+        self, state_size: int = 0, stop_policy: bool = False, zoom_policy: bool = False
+    ) -> dict[str, Any]:
         """Keywords of :class:`~agents.ram.model.RecurrentAttentionModel` (``state_size``: ``d``
         of the env's true state, for the critic and the decoder when they are on)."""
         return {
@@ -106,6 +108,7 @@ class RAMConfig:
             "critic_state_size": state_size if self.critic == "state" else 0,
             "decoder_state_size": state_size if self.state_loss_weight > 0 else 0,
             "stop_policy": stop_policy,
+            "zoom_policy": zoom_policy,
         }
 
     def loss_options(self) -> dict[str, Any]:

@@ -2,11 +2,13 @@
 
 Shapes: ``B`` episodes in a batch, ``k`` retina scales, ``g`` retina side.
 
-* :class:`GlimpseNetwork` f_g: glimpse ``(B, k, g, g)`` and its location ``(B, 2)`` ->
+* :class:`GlimpseNetwork` f_g: glimpse ``(B, k, g, g)`` and its location ``(B, 2)`` (with
+  the paper's second extension, the chosen scale: ``(B, 3)``, location then zoom) ->
   glimpse feature ``(B, 256)``:
   ``h_g = ReLU(Linear(rho))``, ``h_l = ReLU(Linear(l))``, ``g = ReLU(Linear(h_g) + Linear(h_l))``.
 * :class:`CoreNetwork` f_h: ``h_t = ReLU(Linear(h_{t-1}) + Linear(g_t))`` or an LSTM.
-* :class:`LocationNetwork` f_l: Gaussian policy, mean ``tanh(Linear(h_t))``, fixed std.
+* :class:`LocationNetwork` f_l: Gaussian policy, mean ``tanh(Linear(h_t))``, fixed std (over
+  the next location, and the next zoom when the env lets the agent choose the scale).
 * :class:`ActionNetwork` f_a: logits ``Linear(h_t)`` over the environment's actions.
 * :class:`BaselineNetwork` b: ``Linear(h_t)``, the expected reward (variance reduction).
 * :class:`StateCritic` (optional, not in the paper): an asymmetric critic, an MLP on the
@@ -44,22 +46,28 @@ class GlimpseNetwork(nn.Module):
         what_size: units of ``h_g`` (128 in the paper).
         where_size: units of ``h_l`` (128).
         out_size: units of ``g_t`` (256).
+        where_dims: size of the "where" input: 2 (location) or 3 (location, zoom).
     """
 
     def __init__(
-        self, glimpse_shape: tuple[int, ...], what_size: int = 128, where_size: int = 128, out_size: int = 256
+        self,
+        glimpse_shape: tuple[int, ...],
+        what_size: int = 128,
+        where_size: int = 128,
+        out_size: int = 256,
+        where_dims: int = 2,
     ) -> None:
         super().__init__()
         n_in = 1
         for d in glimpse_shape:
             n_in *= int(d)
         self.what = nn.Linear(n_in, what_size)
-        self.where = nn.Linear(2, where_size)
+        self.where = nn.Linear(where_dims, where_size)
         self.what_out = nn.Linear(what_size, out_size)
         self.where_out = nn.Linear(where_size, out_size)
 
     def forward(self, glimpse: Tensor, location: Tensor) -> Tensor:
-        """``(B, k, g, g)``, ``(B, 2)`` -> ``(B, out_size)``."""
+        """``(B, k, g, g)``, ``(B, where_dims)`` -> ``(B, out_size)``."""
         h_g = torch.relu(self.what(glimpse.flatten(1)))
         h_l = torch.relu(self.where(location))
         return torch.relu(self.what_out(h_g) + self.where_out(h_l))
@@ -116,18 +124,21 @@ class LocationNetwork(nn.Module):
     ``Linear(h_t)`` (the environment clips the fixation to ``[-1, 1]``).  A tanh mean
     that drifts into saturation gets no gradient back out (its slope ``1 - mu^2``
     vanishes); a linear one always does.
+
+    ``dims=3`` (the paper's second extension) adds the next glimpse's zoom as a third
+    output, a Gaussian with the same std, trained by the same REINFORCE term.
     """
 
-    def __init__(self, hidden_size: int = 256, grad_to_core: bool = False, mean: str = "tanh") -> None:
+    def __init__(self, hidden_size: int = 256, grad_to_core: bool = False, mean: str = "tanh", dims: int = 2) -> None:
         super().__init__()
         if mean not in ("tanh", "linear"):
             raise ValueError(f"location mean must be 'tanh' or 'linear', got {mean!r}")
-        self.mean = nn.Linear(hidden_size, 2)
+        self.mean = nn.Linear(hidden_size, dims)
         self.grad_to_core = grad_to_core
         self.squash = mean == "tanh"
 
     def forward(self, h: Tensor) -> Tensor:
-        """``(B, hidden)`` -> mean location ``(B, 2)``."""
+        """``(B, hidden)`` -> mean location ``(B, dims)`` (then the zoom, when ``dims=3``)."""
         mu = self.mean(h if self.grad_to_core else h.detach())
         return torch.tanh(mu) if self.squash else mu
 
@@ -210,9 +221,9 @@ class StateDecoder(nn.Module):
 class StepOutput:
     """What the model produces after one glimpse (all with leading dimension ``B``)."""
 
-    location: Tensor  #: next fixation ``(B, 2)`` (sampled, or the mean when deterministic)
+    location: Tensor  #: next fixation ``(B, 2)``, then the zoom ``(B, 3)`` (sampled, or the mean when deterministic)
     location_log_prob: Tensor  #: ``log pi(location | h_t)`` ``(B,)``
-    location_mean: Tensor  #: ``(B, 2)``
+    location_mean: Tensor  #: ``(B, 2)`` or ``(B, 3)``
     action: Tensor  #: discrete action ``(B,)`` (sampled, or argmax when deterministic)
     action_logits: Tensor  #: ``(B, n_actions)``
     baseline: Tensor | None  #: ``b_t`` ``(B,)``; ``None`` with a state critic (it needs ``info["state"]``)
@@ -239,6 +250,9 @@ class RecurrentAttentionModel(nn.Module):
         critic_state_size: ``d > 0``: a :class:`StateCritic` on ``(B, d)`` true states
             replaces the :class:`BaselineNetwork`.
         decoder_state_size: ``d > 0`` adds a :class:`StateDecoder` predicting them.
+        stop_policy: add the Bernoulli stop head (the env lets the agent stop early).
+        zoom_policy: the location policy also chooses the next glimpse's zoom, and the
+            glimpse network reads each glimpse's zoom beside its location.
     """
 
     def __init__(
@@ -256,6 +270,7 @@ class RecurrentAttentionModel(nn.Module):
         critic_state_size: int = 0,
         decoder_state_size: int = 0,
         stop_policy: bool = False,
+        zoom_policy: bool = False,
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -263,9 +278,13 @@ class RecurrentAttentionModel(nn.Module):
         self.glimpse_shape = tuple(int(d) for d in glimpse_shape)
         self.n_actions = int(n_actions)
         self.location_std = float(location_std)
-        self.glimpse_network = GlimpseNetwork(self.glimpse_shape, glimpse_hidden, glimpse_hidden, glimpse_out)
+        #: the "where" of a glimpse: (row, col), then the zoom when the agent chooses the scale
+        self.where_dims = 3 if zoom_policy else 2
+        self.glimpse_network = GlimpseNetwork(
+            self.glimpse_shape, glimpse_hidden, glimpse_hidden, glimpse_out, where_dims=self.where_dims
+        )
         self.core_network = CoreNetwork(glimpse_out, hidden_size, core)
-        self.location_network = LocationNetwork(hidden_size, location_grad_to_core, location_mean)
+        self.location_network = LocationNetwork(hidden_size, location_grad_to_core, location_mean, self.where_dims)
         self.action_network = ActionNetwork(hidden_size, n_actions)
         # b_t: the paper's baseline on h_t, or (replacing it) a critic on the true state
         self.baseline_network = BaselineNetwork(hidden_size, baseline_grad_to_core) if critic_state_size <= 0 else None
@@ -290,13 +309,14 @@ class RecurrentAttentionModel(nn.Module):
         """One glimpse in, the next fixation and an action out.
 
         Args:
-            glimpse: ``(B, k, g, g)``; location: ``(B, 2)`` where it was taken.
+            glimpse: ``(B, k, g, g)``; location: ``(B, where_dims)`` where it was taken
+                (and at which zoom).
             state: recurrent state from :meth:`initial_state` or the previous step.
             deterministic: fixation = policy mean, action = argmax.
             sample_action: sample the discrete action from its softmax (pure RL);
                 ``False`` takes the argmax (classification, where the label is
                 trained by cross-entropy).
-            fixation, action: ``(B, 2)`` and ``(B,)`` taken earlier: score these instead
+            fixation, action: ``(B, where_dims)`` and ``(B,)`` taken earlier: score these instead
                 of choosing (re-evaluating stored episodes, as PPO's extra epochs do).
         """
         g = self.glimpse_network(glimpse, location)

@@ -25,7 +25,7 @@ from torch.distributions import Categorical
 
 from agents.ram.model import RecurrentAttentionModel, StepOutput
 
-__all__ = ["Rollout", "StepRecorder", "TrueStateBlock", "collect", "check_observation"]
+__all__ = ["Rollout", "StepRecorder", "TrueStateBlock", "collect", "check_observation", "where_of", "glimpse_action"]
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Rollout:
     location_used: Tensor  #: (T, B) 1 where the sampled location was glimpsed (not the last step)
     final_logits: Tensor  #: (B, n_actions) at each episode's last step
     labels: Tensor | None  #: (B,) true labels (classification)
-    locations: Tensor  #: (T, B, 2) sampled fixations
+    locations: Tensor  #: (T, B, 2) sampled fixations ((T, B, 3) with the zoom after them)
     true_states: Tensor | None = None  #: (T, B, d) info["state"] before each step (true-state block)
     state_predictions: Tensor | None = None  #: (T, B, d) the state decoder's output
     stop_log_prob: Tensor | None = None  #: (T, B) log pi(stop_t), when the env lets the agent stop
@@ -90,6 +90,30 @@ class TrueStateBlock:
         return out.baseline
 
 
+def where_of(obs: dict[str, np.ndarray]) -> np.ndarray:
+    """The "where" the glimpse network reads: ``location`` ``(B, 2)``, with the glimpse's
+    ``zoom`` ``(B, 1)`` after it when the env lets the agent choose the scale: ``(B, 3)``."""
+    location = np.asarray(obs["location"], dtype=np.float32)
+    if "zoom" not in obs:
+        return location
+    return np.concatenate([location, np.asarray(obs["zoom"], dtype=np.float32)], axis=-1)
+
+
+def glimpse_action(out: StepOutput, action_key: str, clip: bool = False) -> dict[str, np.ndarray]:
+    """The env's batched action from a model step: ``location`` float32 ``(B, 2)``, the choice
+    ``(B,)``, and ``stop`` ``(B,)`` / ``zoom`` ``(B, 1)`` when the model has them (``clip``:
+    locations and zooms clipped to ``[-1, 1]``, as the env clips them)."""
+    where = out.location.cpu().numpy().astype(np.float32)
+    if clip:
+        where = np.clip(where, -1.0, 1.0)
+    action: dict[str, np.ndarray] = {"location": where[:, :2], action_key: out.action.cpu().numpy().astype(np.int64)}
+    if out.stop is not None:
+        action["stop"] = out.stop.cpu().numpy().astype(np.int64)
+    if where.shape[1] == 3:
+        action["zoom"] = where[:, 2:]
+    return action
+
+
 def action_terms(out: StepOutput, supervised: bool) -> tuple[Tensor, Tensor]:
     """``(log pi(a_t), entropy)``, each ``(B,)``, of the step's discrete action; zeros when the
     action is not a policy (classification: the label is trained by cross-entropy)."""
@@ -130,7 +154,7 @@ def collect(
     while True:
         out = policy(
             torch.as_tensor(obs["glimpse"], device=device),
-            torch.as_tensor(obs["location"], device=device),
+            torch.as_tensor(where_of(obs), device=device),
             state,
             deterministic=deterministic,
             sample_action=not supervised,
@@ -138,12 +162,7 @@ def collect(
         state = out.state
         true_state = true_state_block.read(info, device)
         baseline = true_state_block.baseline(out, true_state)
-        action = {
-            "location": out.location.cpu().numpy().astype(np.float32),
-            action_key: out.action.cpu().numpy(),
-        }
-        if out.stop is not None:
-            action["stop"] = out.stop.cpu().numpy().astype(np.int64)
+        action = glimpse_action(out, action_key)
         obs, reward, terminated, truncated, info = envs.step(action)
         done = torch.as_tensor(terminated | truncated, device=device)
         action_log_prob, entropy = action_terms(out, supervised)
@@ -168,22 +187,33 @@ def collect(
     return Rollout(final_logits=final_logits, labels=labels, **steps.stacked())
 
 
-def check_observation(observation: Any, shape: tuple[int, ...], env_id: str) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``(glimpse (N, k, g, g), location (N, 2), single)`` float32 from one observation or a
-    batch; ``ValueError`` naming what does not fit the ``shape`` the agent was trained on."""
-    if not isinstance(observation, dict) or "glimpse" not in observation or "location" not in observation:
-        raise ValueError(f"observation must be a dict with 'glimpse' and 'location', got {type(observation)}")
+def check_observation(
+    observation: Any, shape: tuple[int, ...], env_id: str, zoom: bool = False
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(glimpse (N, k, g, g), where (N, 2) or (N, 3), single)`` float32 from one observation
+    or a batch (``zoom``: the agent chooses the scale, so the observation carries ``zoom``,
+    appended to the location as :func:`where_of` does); ``ValueError`` naming what does not
+    fit what the agent was trained on."""
+    keys = ("glimpse", "location", "zoom") if zoom else ("glimpse", "location")
+    if not isinstance(observation, dict) or any(k not in observation for k in keys):
+        raise ValueError(f"observation must be a dict with {', '.join(map(repr, keys))}, got {type(observation)}")
     glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
     location = np.asarray(observation["location"], dtype=np.float32)
+    zooms = np.asarray(observation["zoom"], dtype=np.float32) if zoom else None
     single = glimpse.shape == shape
     if single:
         glimpse, location = glimpse[None], location[None]
-    if glimpse.shape[1:] != shape or location.shape != (glimpse.shape[0], 2):
+        zooms = None if zooms is None else zooms[None]
+    n = glimpse.shape[0]
+    if glimpse.shape[1:] != shape or location.shape != (n, 2) or (zooms is not None and zooms.shape != (n, 1)):
+        got = f"glimpse {np.shape(observation['glimpse'])}, location {np.shape(observation['location'])}"
+        if zoom:
+            got += f", zoom {np.shape(observation['zoom'])}"
         raise ValueError(
-            f"observation glimpse must be {shape} or (N, *{shape}) with location (2,) or (N, 2); got "
-            f"glimpse {np.shape(observation['glimpse'])}, location {np.shape(observation['location'])} "
-            f"(this agent was trained on {env_id})"
+            f"observation glimpse must be {shape} or (N, *{shape}) with location (2,) or (N, 2)"
+            f"{' and zoom (1,) or (N, 1)' if zoom else ''}; got {got} (this agent was trained on {env_id})"
         )
-    if not (np.all(np.isfinite(glimpse)) and np.all(np.isfinite(location))):
+    where = location if zooms is None else np.concatenate([location, zooms], axis=1)
+    if not (np.all(np.isfinite(glimpse)) and np.all(np.isfinite(where))):
         raise ValueError("observation contains NaN or inf")
-    return glimpse, location, single
+    return glimpse, where, single
