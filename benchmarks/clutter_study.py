@@ -55,6 +55,11 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         )
         for c in ("0.003", "0.01", "0.03")
     },
+    # the paper's second extension: the location policy also chooses each glimpse's scale
+    "zoom": (
+        "chooses each glimpse's scale: finest patch 6..24 px (zoom=(6, 24); fixed: 12)",
+        ["--env-arg", "zoom=[6, 24]"],
+    ),
 }
 
 
