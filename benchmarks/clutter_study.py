@@ -55,6 +55,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         )
         for c in ("0.003", "0.01", "0.03")
     },
+    # fixed-length episodes of fewer glimpses, beside the early-stopping models
+    **{f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in (4, 6)},
     # the paper's second extension: the location policy also chooses each glimpse's scale
     "zoom": (
         "chooses each glimpse's scale: finest patch 6..24 px (zoom=(6, 24); fixed: 12)",
@@ -119,6 +121,37 @@ def table(out: Path, seeds: list[int], steps: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stop_figure(out: Path, seed: int, path: Path) -> Path:
+    """Test error against mean glimpses per episode: the early-stopping runs (one point per
+    glimpse cost) beside the fixed-length ones (4, 6 and 8 glimpses) -> PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for prefix, marker, label in (("fixed-", "s", "fixed length"), ("stop-", "o", "may stop (glimpse cost)")):
+        names = [n for n in VARIANTS if n.startswith(prefix)] + (["base"] if prefix == "fixed-" else [])
+        points = [(n, summary(out / f"{n}-s{seed}")) for n in names]
+        got = sorted(((n, p) for n, p in points if p is not None), key=lambda np_: np_[1]["glimpses"])
+        if not got:
+            continue
+        ax.plot([p["glimpses"] for _, p in got], [p["error"] for _, p in got], marker=marker, label=label)
+        for name, p in got:
+            text = name.removeprefix("stop-") if prefix == "stop-" else f"{p['glimpses']:.0f}"
+            ax.annotate(text, (p["glimpses"], p["error"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xlabel("glimpses per test episode (mean)")
+    ax.set_ylabel("test error, % (10,000 images)")
+    ax.set_title(f"{ENV}: stopping early (RAM, ram_cluttered recipe, seed {seed})", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10_000_000, help="env steps per run (10M)")
@@ -128,8 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", default="benchmarks/results/clutter_study", help="run directories (their summaries are committed)"
     )
     parser.add_argument("--table", default="benchmarks/results/clutter_study/table.md", help="markdown table file")
+    parser.add_argument("--stop-figure", type=Path, default=None, help="draw the early-stopping figure (PNG) and exit")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if args.stop_figure is not None:
+        print("wrote", stop_figure(out, args.seeds[0], args.stop_figure))
+        return 0
     table_path = Path(args.table)
     table_path.parent.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:  # every variant once before the second seed
