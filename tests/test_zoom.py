@@ -164,3 +164,23 @@ def test_the_ram_learns_a_zoom_policy_and_round_trips(tmp_path):
     records = record_episodes(loaded, n=2)
     assert records[0].widths is not None and len(records[0].widths) == len(records[0].locations)
     assert np.all((records[0].widths >= 4) & (records[0].widths <= 16))
+
+
+def test_ram_sb3_show_and_bench_take_the_zoom_on_own_images(tmp_path):
+    from agents import cli
+    from agents.ram import RAM
+
+    rng = np.random.default_rng(1)
+    data = tmp_path / "set.npz"
+    np.savez(data, images=rng.integers(0, 256, (24, 12, 12), dtype=np.uint8), labels=np.arange(24) % 3)
+    kw = {"data": str(data), "canvas_size": 20, "glimpse_size": 4, "zoom": [2, 8], "allow_stop": True}
+    path = RAM("RAM-Glimpse-v0", seed=0, num_envs=8, env_kwargs=kw).learn(500).save(tmp_path / "ram.pt")
+    assert cli.main(["show", str(path), "--n", "2", "--all-scales", "--out", str(tmp_path / "g.png")]) == 0
+    assert cli.main(["show", str(path), "--n", "1", "--out", str(tmp_path / "g.gif")]) == 0
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        f"name: zoom\nalgos: [ram, ppo]\nenvs: [RAM-Glimpse-v0]\nseeds: [0]\nsteps: 500\neval_episodes: 2\n"
+        f"env_kwargs: {{RAM-Glimpse-v0: {{data: {data}, canvas_size: 20, zoom: [2, 8]}}}}\n"
+        "hparams: {ram: {num_envs: 8}}\n"
+    )
+    assert cli.main(["bench", str(sweep), "--out", str(tmp_path / "bench")]) == 0
