@@ -16,6 +16,11 @@ default: GAE, entropy bonus, advantage normalisation, M rollouts per image, and 
 true-state block (an asymmetric critic and a state decoder reading ``info["state"]`` in
 training; :class:`agents.ram.rollout.TrueStateBlock`).
 
+The paper's two extensions follow the environment's action space: with ``allow_stop=True``
+the model gains a Bernoulli stop head (REINFORCE, beside the locations), with
+``zoom=(a, b)`` the location policy a third output, the next glimpse's zoom, and the
+glimpse network reads each glimpse's zoom beside its location.
+
 The surface is Stable-Baselines3's: ``RAM(env_id).learn(steps)``, ``predict``, ``save``,
 ``RAM.load``.
 """
