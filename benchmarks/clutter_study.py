@@ -92,8 +92,14 @@ def summary(run_dir: Path) -> dict[str, float] | None:
         "train_acc": 100 * statistics.fmean(float(r["accuracy"]) for r in last),
         "seconds": float(rows[-1]["time"]),
         "steps": float(rows[-1]["env_steps"]),
-        "glimpses": float(result.get("mean_glimpses") or 8),  # fixed-length episodes: all 8
+        "glimpses": float(result.get("mean_glimpses") or fixed_length(run_dir)),
     }
+
+
+def fixed_length(run_dir: Path) -> int:
+    """Glimpses per episode of a run without early stopping: its ``n_glimpses`` (8 by default)."""
+    config = json.loads((run_dir / "config.json").read_text())
+    return int(config.get("config", {}).get("env_kwargs", {}).get("n_glimpses", 8))
 
 
 def table(out: Path, seeds: list[int], steps: int) -> str:

@@ -145,6 +145,7 @@ def home_page() -> str:
     """The README, with its links made relative to the site."""
     text = (ROOT / "README.md").read_text()
     text = text.replace("](docs/", "](").replace("](benchmarks/RESULTS.md)", "](results.md)")
+    text = text.replace("](benchmarks/RESULTS.md#", "](results.md#")
     return text.replace("or read the pages here", "or read them on GitHub")
 
 
