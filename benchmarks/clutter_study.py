@@ -148,7 +148,9 @@ def stop_figure(out: Path, seed: int, path: Path) -> Path:
             ax.annotate(text, (p["glimpses"], p["error"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.set_xlabel("glimpses per test episode (mean)")
     ax.set_ylabel("test error, % (10,000 images)")
-    ax.set_title(f"{ENV}: stopping early (RAM, ram_cluttered recipe, seed {seed})", fontsize=9)
+    steps = summary(out / f"base-s{seed}")
+    budget = f", {steps['steps'] / 1e6:.0f}M env steps each" if steps else ""
+    ax.set_title(f"{ENV}: stopping early (RAM, ram_cluttered recipe, seed {seed}{budget})", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
