@@ -150,7 +150,7 @@ def stop_figure(out: Path, seed: int, path: Path) -> Path:
     ax.set_ylabel("test error, % (10,000 images)")
     steps = summary(out / f"base-s{seed}")
     budget = f", {steps['steps'] / 1e6:.0f}M env steps each" if steps else ""
-    ax.set_title(f"{ENV}: stopping early (RAM, ram_cluttered recipe, seed {seed}{budget})", fontsize=9)
+    ax.set_title(f"{ENV}: stopping early\n(RAM, ram_cluttered recipe, seed {seed}{budget})", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
