@@ -338,7 +338,9 @@ class GlimpseTask(ABC):
         c = self.channels
         widths = self.widths(ids)
         if c == 1:
-            self.glimpse[ids] = self.sensor.read(self._integral, loc, index=ids, widths=widths)
+            read = self.sensor.read(self._integral, loc, index=ids, widths=widths)
+            # a zoomed read interpolates the sums: keep their float rounding inside [0, 1]
+            self.glimpse[ids] = read if widths is None else np.clip(read, 0.0, 1.0)
         else:  # every channel at the same place: (n * c, k, g, g) -> (n, k, c, g, g)
             read = self.sensor.read(
                 self._integral,
@@ -346,9 +348,8 @@ class GlimpseTask(ABC):
                 index=self._rows(ids),
                 widths=None if widths is None else np.repeat(widths, c),
             )
+            read = read if widths is None else np.clip(read, 0.0, 1.0)
             self.glimpse[ids] = read.reshape(len(ids), c, *read.shape[1:]).swapaxes(1, 2)
-        if widths is not None:  # interpolated sums: keep their float rounding inside [0, 1]
-            self.glimpse[ids] = np.clip(self.glimpse[ids], 0.0, 1.0)
         self.location[ids] = loc
         self.zoom[ids, 0] = self._next_zoom[ids]
         self.path[ids, self.path_length[ids]] = loc

@@ -172,8 +172,12 @@ class GlimpseSensor:
         ``widths`` ``(N,)``: finest-patch widths of a zoomed read (see :meth:`read`).
         """
         loc = self._check_locations(locations)
+        return self._starts(loc, height, width, self.patch_sizes_for(widths, len(loc)))
+
+    @staticmethod
+    def _starts(loc: np.ndarray, height: int, width: int, sizes: np.ndarray) -> np.ndarray:
+        """Whole-pixel patch starts ``(N, k, 2)`` of patches ``sizes`` ``(N, k)`` at checked ``loc``."""
         centre = locations_to_pixels(loc, height, width)  # (N, 2)
-        sizes = self.patch_sizes_for(widths, len(loc))  # (N, k)
         return np.floor(centre[:, None, :] - sizes[:, :, None] / 2 + 0.5)
 
     def patch_boxes(
@@ -368,7 +372,7 @@ class GlimpseSensor:
         corners): float32 ``(N, k, g, g)``."""
         h, w = integral.image_shape
         sizes = self.patch_sizes_for(widths, len(loc))  # (N, k), checks the widths
-        starts = self.patch_starts(loc, h, w, widths) + integral.pad  # (N, k, 2) table coordinates
+        starts = self._starts(loc, h, w, sizes) + integral.pad  # (N, k, 2) table coordinates
         g = self.glimpse_size
         out = np.empty((len(loc), self.n_scales, g, g), dtype=np.float32)
         steps = np.arange(g + 1)
