@@ -47,6 +47,32 @@ register_algorithm(
 )
 
 
+def _make_ram_rl(env_id: str, seed: int | None, hparams: dict[str, Any], env_kwargs: dict[str, Any]) -> Agent:
+    agent = _make_ram(env_id, seed, {**hparams, "supervised": False}, env_kwargs)
+    if agent.track != "rl":
+        raise ValueError(
+            "ram-rl learns from the reward alone: critic='state' and state_loss_weight > 0 read info['state'] "
+            "(use algo 'ram' for the privileged recipes)"
+        )
+    return agent
+
+
+def _ram_rl_settings(env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
+    return _ram_settings(env_id, {**hparams, "supervised": False})
+
+
+register_algorithm(
+    Algorithm(
+        "ram-rl",
+        _make_ram_rl,
+        _load_ram,
+        3_000_000,
+        _ram_rl_settings,
+        "the RAM on the reward alone (supervised=False: REINFORCE trains the label too; rl track)",
+    )
+)
+
+
 # ---------------------------------------------------------------- Stable-Baselines3 / sb3-contrib
 def _sb3_entry(name: str, default_steps: int, description: str) -> Algorithm:
     def make(env_id: str, seed: int | None, hparams: dict[str, Any], env_kwargs: dict[str, Any]) -> Agent:

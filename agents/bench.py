@@ -9,12 +9,22 @@ A sweep is described by a YAML file (see ``benchmarks/configs/sweep_small.yaml``
     steps: 200000           # env steps per run (the budget)
     minutes: null           # optional wall-clock cap per run
     eval_episodes: 1000     # test episodes per run (classification: the first N test images)
-    hparams: {ram: {num_envs: 128}}          # optional, per algorithm
+    hparams:                                 # optional, per algorithm ...
+      ram:
+        num_envs: 128
+        RAM-Catch-v0: {config: ram_catch}    # ... and per algorithm and environment
     env_kwargs: {RAM-Catch-v0: {}}           # optional, per environment
 
-Every run is keyed by a hash of everything that defines it, and writes
-``OUT/runs/<algo>-<env>-s<seed>-<hash>/`` (``curve.csv``, ``result.json``).  Re-running the
-sweep skips runs whose ``result.json`` says ``ok``, so an interrupted sweep resumes; a run
+An algorithm's ``hparams`` entry holds settings for every environment and, under an env
+id, settings for that one (they win).  For ``ram`` and ``ram-rl``, ``config`` names a
+shipped recipe (or a YAML file), whose fields go under the others.
+
+Every run is keyed by a hash of everything that defines it, and trains in
+``OUT/runs/<algo>-<env>-s<seed>-<hash>/`` as a ``ram train`` run directory would
+(``config.json``, ``progress.csv``, ``checkpoint.pt`` every 100 updates, ``model.pt``), then
+writes ``curve.csv`` and ``result.json``.  Re-running the sweep skips runs whose
+``result.json`` says ``ok`` and continues an interrupted run from its checkpoint, so a
+sweep stopped by Ctrl-C, SIGTERM or the end of a session resumes where it was; a run
 that raises is recorded as ``failed`` (with the error) and the others go on.  At the end
 ``OUT/results.csv`` (every run), ``OUT/results.md`` (mean ± std over seeds) and
 ``OUT/curves.png`` / ``OUT/scores.png`` are written.
@@ -37,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SweepConfig", "RunSpec", "load_sweep", "run_sweep", "summarize"]
+__all__ = ["SweepConfig", "RunSpec", "load_sweep", "run_hparams", "run_sweep", "summarize"]
 
 _KEYS = {"name", "algos", "envs", "seeds", "steps", "minutes", "eval_episodes", "hparams", "env_kwargs"}
 
@@ -155,7 +165,37 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
         stray = sorted(set(raw[key]) - allowed)
         if stray:
             raise SweepConfigError(f"{path}: {key} names {stray}, which the sweep does not run ({sorted(allowed)})")
-    return SweepConfig(**raw)
+    config = SweepConfig(**raw)
+    for algo, table in config.hparams.items():
+        for env_id in set(table) & set(ENV_IDS):
+            if env_id not in config.envs:
+                raise SweepConfigError(f"{path}: hparams of {algo} name {env_id}, which the sweep does not run")
+            if not isinstance(table[env_id], dict):
+                raise SweepConfigError(f"{path}: hparams of {algo} for {env_id} must be a mapping")
+        for env_id in config.envs:
+            try:
+                run_hparams(config, algo, env_id)
+            except ValueError as err:
+                raise SweepConfigError(f"{path}: {err}") from None
+    return config
+
+
+def run_hparams(config: SweepConfig, algo: str, env_id: str) -> dict[str, Any]:
+    """The hyper-parameters of ``algo`` on ``env_id`` in this sweep: the algorithm's common
+    entries, updated by its entry for ``env_id``; a RAM recipe named by ``config`` under both."""
+    from ram_env.registration import ENV_IDS
+
+    table = config.hparams.get(algo, {})
+    params = {k: v for k, v in table.items() if k not in ENV_IDS}
+    params.update(table.get(env_id) or {})
+    recipe = params.pop("config", None)
+    if recipe is not None:
+        if algo not in ("ram", "ram-rl"):
+            raise ValueError(f"hparams of {algo}: 'config' names a RAM recipe; only ram and ram-rl take one")
+        from agents.ram.recipes import resolve_config
+
+        params = {**resolve_config(recipe), **params}
+    return params
 
 
 def check_runs(config: SweepConfig, log: Any = print) -> None:
@@ -167,7 +207,7 @@ def check_runs(config: SweepConfig, log: Any = print) -> None:
         for algo in config.algos:
             try:
                 make_agent(
-                    algo, env_id, config.seeds[0], config.hparams.get(algo, {}), config.env_kwargs.get(env_id, {})
+                    algo, env_id, config.seeds[0], run_hparams(config, algo, env_id), config.env_kwargs.get(env_id, {})
                 )
             except Exception as err:
                 raise SweepConfigError(f"{algo} on {env_id} cannot be made: {type(err).__name__}: {err}") from None
@@ -183,7 +223,7 @@ def expand(config: SweepConfig) -> list[RunSpec]:
             config.steps,
             config.minutes,
             config.eval_episodes,
-            dict(config.hparams.get(algo, {})),
+            run_hparams(config, algo, env_id),
             dict(config.env_kwargs.get(env_id, {})),
         )
         for env_id in config.envs
@@ -195,6 +235,9 @@ def expand(config: SweepConfig) -> list[RunSpec]:
 def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | None = None) -> dict[str, Any]:
     """Train and evaluate one run (in a worker process); never raises: failures are results.
 
+    The run trains in ``run_dir`` as a ``ram train`` run (:mod:`agents.training`): it writes
+    ``checkpoint.pt`` every :data:`CHECKPOINT_EVERY` updates and when it is stopped (SIGTERM,
+    Ctrl-C: then ``status`` is ``"interrupted"``), and a later call continues from there.
     ``import_path``: directories to import plug-in agents from (a Ray worker gets the driver's).
     """
     for entry in import_path or []:
@@ -202,35 +245,40 @@ def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | 
             sys.path.append(entry)
     import torch
 
-    from agents.callbacks import CallbackList, CurveLogger, TimeLimit
     from agents.registry import evaluate_agent, make_agent
+    from agents.training import CHECKPOINT, resume, train
 
     torch.set_num_threads(max(1, threads))
     run_dir_path = Path(run_dir)
     run_dir_path.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"run": spec.name, **asdict(spec), "status": "failed", "provenance": provenance()}
     started = time.perf_counter()
+    options: dict[str, Any] = {"minutes": spec.minutes, "checkpoint_every": CHECKPOINT_EVERY, "tensorboard": False}
     try:
-        agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
+        if (run_dir_path / CHECKPOINT).exists():  # an interrupted run: continue it
+            result["resumed_from"] = _checkpoint_steps(run_dir_path / CHECKPOINT)
+            outcome = resume(run_dir_path, spec.steps, env_id=spec.env_id, algo=spec.algo, **options)
+        else:
+            agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
+            settings = _resolved(spec.algo, spec.env_id, spec.hparams)
+            outcome = train(agent, run_dir_path, spec.steps, settings=settings, seed=spec.seed, **options)
+        agent = outcome.agent
         result["track"] = agent.track
-        (run_dir_path / "curve.csv").unlink(missing_ok=True)  # a retried run starts its curve afresh
-        curve = CurveLogger(run_dir_path, "curve.csv", columns=["env_steps", "score", "time"])
-        limit = TimeLimit(spec.minutes) if spec.minutes else None
-        try:
-            agent.learn(spec.steps, callback=CallbackList([curve, limit]))
-        finally:
-            curve.close()
-        train_seconds = time.perf_counter() - started
-        evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
-        result.update(
-            status="ok",
-            score=evaluation.mean_reward,
-            error_rate=evaluation.error,
-            env_steps=int(agent.num_timesteps),
-            train_seconds=round(train_seconds, 2),
-            steps_per_second=round(agent.num_timesteps / max(train_seconds, 1e-9), 1),
-            eval_episodes=evaluation.episodes,
-        )
+        _write_curve(run_dir_path)
+        if outcome.stopped_by == "signal":
+            result.update(status="interrupted", env_steps=int(agent.num_timesteps))
+        else:  # the budget, or the run's wall-clock cap (minutes), was reached
+            evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
+            train_seconds = _training_seconds(run_dir_path)
+            result.update(
+                status="ok",
+                score=evaluation.mean_reward,
+                error_rate=evaluation.error,
+                env_steps=int(agent.num_timesteps),
+                train_seconds=round(train_seconds, 2),
+                steps_per_second=round(agent.num_timesteps / max(train_seconds, 1e-9), 1),
+                eval_episodes=evaluation.episodes,
+            )
     except Exception as err:  # a failed run is a result, not the end of the sweep
         result.update(error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
     result["wall_seconds"] = round(time.perf_counter() - started, 2)
@@ -238,6 +286,48 @@ def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | 
     tmp.write_text(json.dumps(result, indent=2, default=str))
     os.replace(tmp, run_dir_path / "result.json")
     return result
+
+
+#: updates (RAM batches, SB3 rollouts) between a sweep run's checkpoints
+CHECKPOINT_EVERY = 100
+
+
+def _checkpoint_steps(path: Path) -> int | None:
+    from agents.checkpoint import load_checkpoint
+
+    try:
+        return int(load_checkpoint(path).get("progress", {}).get("num_timesteps", 0))
+    except Exception:  # noqa: BLE001 - only a note in the result; resume() reports a bad file
+        return None
+
+
+def _progress_rows(run_dir: Path) -> list[dict[str, str]]:
+    path = run_dir / "progress.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_curve(run_dir: Path) -> None:
+    """``curve.csv`` (env steps, training score, seconds) from the run's ``progress.csv``."""
+    columns = ["env_steps", "score", "time"]
+    tmp = run_dir / "curve.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for row in _progress_rows(run_dir):
+            writer.writerow([row.get(c, "") for c in columns])
+    os.replace(tmp, run_dir / "curve.csv")
+
+
+def _training_seconds(run_dir: Path) -> float:
+    """Seconds of training the run's ``progress.csv`` records, resumed sessions included."""
+    rows = _progress_rows(run_dir)
+    try:
+        return float(rows[-1]["time"]) if rows else 0.0
+    except (KeyError, ValueError):
+        return 0.0
 
 
 def provenance() -> dict[str, Any]:
@@ -329,12 +419,21 @@ def run_sweep(
     elif jobs <= 1:
         for spec in todo:
             results[spec.name] = _report(execute(spec, str(out / "runs" / spec.name), threads), log)
+            if results[spec.name]["status"] == "interrupted":  # Ctrl-C / SIGTERM: stop the sweep here
+                break
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
             futures = [pool.submit(execute, s, str(out / "runs" / s.name), threads) for s in todo]
-            for future in futures:
-                result = future.result()
-                results[result["run"]] = _report(result, log)
+            try:
+                for future in futures:
+                    result = future.result()
+                    results[result["run"]] = _report(result, log)
+                    if result["status"] == "interrupted":
+                        raise KeyboardInterrupt
+            except KeyboardInterrupt:  # the running runs checkpoint and stop; the others never start
+                for future in futures:
+                    future.cancel()
+                log("interrupted: re-run the same command to resume")
     ordered = [results[s.name] for s in specs if s.name in results]
     summarize(ordered, out, config.name)
     return ordered
@@ -428,7 +527,7 @@ def _read_results_csv(path: Path) -> list[dict[str, Any]]:
 
 
 def _default_track(algo: str, env_id: str) -> str:
-    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo"):
+    if algo in ("ppo", "a2c", "dqn", "recurrent-ppo", "ram-rl"):
         return "rl"
     if algo in ("fc", "cnn"):
         return "privileged"
@@ -443,6 +542,8 @@ def _report(result: dict[str, Any], log: Any) -> dict[str, Any]:
             f"  ok      {result['run']}: score {result['score']:.4f}, {result['env_steps']:,} steps in "
             f"{result['train_seconds']:.0f} s"
         )
+    elif result["status"] == "interrupted":
+        log(f"  stopped {result['run']} at {result.get('env_steps', 0):,} steps (checkpointed; re-run to resume)")
     else:
         log(f"  FAILED  {result['run']}: {result.get('error')}")
     return result

@@ -46,7 +46,7 @@ def _hparams(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if args.config:
         try:
-            params.update(resolve_config(args.config) if args.algo == "ram" else load_mapping(args.config))
+            params.update(resolve_config(args.config) if args.algo in ("ram", "ram-rl") else load_mapping(args.config))
         except YamlFileError as err:
             raise SystemExit(f"ram train: --config: {err}") from None
     for item in args.set or []:
@@ -114,7 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
             total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
-            if args.time_budget is not None and args.algo != "ram":
+            if args.time_budget is not None and args.algo not in ("ram", "ram-rl"):
                 raise SystemExit(
                     "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
                 )

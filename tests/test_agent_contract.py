@@ -89,8 +89,8 @@ def test_builtin_agents_meet_the_contract():
 
     agent = RAM("RAM-MNIST-v0", num_envs=4)
     assert isinstance(agent, Agent) and isinstance(agent, GlimpseAgent) and not isinstance(agent, ImageClassifier)
-    assert set(ALGORITHMS) >= {"ram", "ppo", "a2c", "dqn", "recurrent-ppo", "fc", "cnn"}
-    with pytest.raises(ValueError, match="unknown algorithm 'nope'; choose one of ram, ppo"):
+    assert set(ALGORITHMS) >= {"ram", "ram-rl", "ppo", "a2c", "dqn", "recurrent-ppo", "fc", "cnn"}
+    with pytest.raises(ValueError, match="unknown algorithm .nope.; choose one of ram, ram-rl, ppo"):
         algorithm("nope")
     with pytest.raises(ValueError, match="already registered"):
         register_algorithm(ALGORITHMS["ram"])

@@ -96,6 +96,12 @@ def test_every_sb3_algorithm_trains_evaluates_and_round_trips(algo, env_id, env_
     path = agent.save(tmp_path / "agent.pt")
     clone = load_agent(path)
     assert type(clone) is SB3Agent and clone.algo == algo and clone.num_timesteps == agent.num_timesteps
+    moments = agent.model.policy.optimizer.state_dict()["state"]  # a resumed run keeps the optimizer's state
+    restored = clone.model.policy.optimizer.state_dict()["state"]
+    assert moments and restored.keys() == moments.keys()
+    for i in moments:
+        for name, value in moments[i].items():
+            np.testing.assert_array_equal(np.asarray(restored[i][name]), np.asarray(value))
     env = gym.make_vec(env_id, num_envs=6, **env_kwargs)
     obs, _ = env.reset(seed=1)
     start = np.ones(6, bool)

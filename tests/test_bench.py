@@ -110,6 +110,10 @@ def _write(tmp_path, text):
         ("a: &x [1, 2]\nb: [*x, *x]\n", "aliases"),
         (TINY + "hparams2: 1\n", "unknown key"),
         (TINY.replace("hparams: {ram:", "hparams: {ppo: {}, ram:"), "hparams names \\['ppo'\\]"),
+        (TINY.replace("{num_envs: 32}", "{RAM-Catch-v0: {num_envs: 8}}"), "name RAM-Catch-v0, which the sweep"),
+        (TINY.replace("{num_envs: 32}", "{RAM-MNIST-v0: 3}"), "for RAM-MNIST-v0 must be a mapping"),
+        (TINY.replace("{n_envs: 8}", "{config: ram_mnist}"), "only ram and ram-rl take one"),
+        (TINY.replace("{num_envs: 32}", "{config: ram_nope}"), "neither a shipped recipe"),
     ],
 )
 def test_malformed_sweep_files_get_clear_errors(tmp_path, text, message, cli_error):
@@ -134,3 +138,46 @@ def test_run_keys_follow_the_resolved_defaults(monkeypatch):
     real = sb3_agents.hyperparameters
     monkeypatch.setattr(sb3_agents, "hyperparameters", lambda *a, **k: {**real(*a, **k), "n_steps": 7})
     assert spec.key != before  # an edited hyperparams/ppo.yml re-runs the run instead of reusing it
+
+
+def test_hparams_per_algorithm_and_environment_and_recipes(tmp_path):
+    from agents.bench import expand, run_hparams
+    from agents.ram.recipes import load_recipe
+
+    text = TINY.replace("envs: [RAM-MNIST-v0]", "envs: [RAM-MNIST-v0, RAM-Catch-v0]").replace(
+        "{num_envs: 32}", "{num_envs: 32, RAM-Catch-v0: {config: ram_catch, learning_rate: 0.01}}"
+    )
+    config = load_sweep(_write(tmp_path, text))
+    assert run_hparams(config, "ram", "RAM-MNIST-v0") == {"num_envs": 32}
+    catch = run_hparams(config, "ram", "RAM-Catch-v0")
+    assert catch == {**load_recipe("ram_catch"), "num_envs": 32, "learning_rate": 0.01}
+    specs = {(s.algo, s.env_id): s for s in expand(config)}
+    assert specs["ram", "RAM-Catch-v0"].hparams == catch and specs["a2c", "RAM-Catch-v0"].hparams == {"n_envs": 8}
+
+
+def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path):
+    import os
+    import signal
+    import threading
+
+    from agents.bench import RunSpec, execute
+
+    spec = RunSpec("a2c", "RAM-MNIST-v0", 0, 30_000, None, 50, {"n_envs": 8}, {})
+    run_dir = tmp_path / spec.name
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # Ctrl-C mid-run
+    timer.start()
+    try:
+        first = execute(spec, str(run_dir), 1)
+    finally:
+        timer.cancel()
+    assert first["status"] == "interrupted" and 0 < first["env_steps"] < 30_000
+    assert (run_dir / "checkpoint.pt").exists()
+    second = execute(spec, str(run_dir), 1)
+    assert second["status"] == "ok" and second["resumed_from"] == first["env_steps"]
+    assert second["env_steps"] >= 30_000 and second["train_seconds"] > 0
+    steps = [int(r["env_steps"]) for r in csv.DictReader(open(run_dir / "curve.csv"))]
+    assert steps == sorted(set(steps)) and steps[-1] >= 30_000  # one curve across both sessions
+    # a run stopped by its wall-clock cap is scored, not resumed
+    capped = RunSpec("a2c", "RAM-MNIST-v0", 0, 10**8, 0.02, 50, {"n_envs": 8}, {})
+    result = execute(capped, str(tmp_path / "capped"), 1)
+    assert result["status"] == "ok" and result["env_steps"] < 10**8

@@ -138,3 +138,36 @@ def test_the_rl_track_never_sees_the_label_or_the_state():
     venv.step_async(np.array([venv.action_space.sample() for _ in range(4)]))
     infos = venv.step_wait()[-1]
     assert not any({"label", "state"} & set(i) for i in infos)
+
+
+def test_ram_rl_is_the_ram_on_the_reward_alone():
+    from agents.registry import make_agent, resolved_settings
+
+    agent = make_agent("ram-rl", "RAM-MNIST-v0", 0, {"num_envs": 4}, {})
+    assert agent.track == "rl" and agent.config.supervised is False
+    assert resolved_settings("ram-rl", "RAM-MNIST-v0", {})["supervised"] is False
+    assert make_agent("ram", "RAM-MNIST-v0", 0, {"num_envs": 4}, {}).track == "privileged"
+    with pytest.raises(ValueError, match="ram-rl learns from the reward alone"):
+        make_agent("ram-rl", "RAM-Catch-v0", 0, {"critic": "state"}, {})
+
+
+def test_sb3_hyperparameter_files_choose_the_env_keywords(monkeypatch, tmp_path):
+    from agents.baselines import SB3Agent, sb3_agents
+
+    real = sb3_agents.hyperparameters
+
+    def tuned(algo, env_id, overrides=None):
+        params = real(algo, env_id)
+        params["env_kwargs"] = {"reward": "dense", "n_glimpses": 4}
+        params.update(overrides or {})
+        return params
+
+    monkeypatch.setattr(sb3_agents, "hyperparameters", tuned)
+    agent = SB3Agent("a2c", "RAM-MNIST-v0", n_envs=2, env_kwargs={"n_glimpses": 3})
+    assert agent.env_kwargs == {"reward": "dense", "n_glimpses": 3}  # the caller's keywords win
+    assert agent.vec_env.task.reward_mode == "dense"
+    path = agent.save(tmp_path / "a2c.pt")
+    assert SB3Agent.load(path).env_kwargs == agent.env_kwargs
+    monkeypatch.setattr(sb3_agents, "hyperparameters", lambda *a, **k: {**real("a2c", "RAM-MNIST-v0"), "env_kwargs": 3})
+    with pytest.raises(ValueError, match="env_kwargs must be a mapping"):
+        SB3Agent("a2c", "RAM-MNIST-v0", n_envs=2)

@@ -40,7 +40,7 @@ SB3_ALGOS: dict[str, tuple[str, str]] = {
     "dqn": ("stable_baselines3", "DQN"),
     "recurrent-ppo": ("sb3_contrib", "RecurrentPPO"),
 }
-_OWN_KEYS = ("n_envs", "encoding", "grid", "history")  # ours, not SB3 constructor arguments
+_OWN_KEYS = ("n_envs", "encoding", "grid", "history", "env_kwargs")  # ours, not SB3 constructor arguments
 
 
 def hyperparameters(algo: str, env_id: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -52,8 +52,8 @@ def hyperparameters(algo: str, env_id: str, overrides: dict[str, Any] | None = N
     table = parse(text, f"hyperparams/{name}") or {}
     params = copy.deepcopy(table.get("default", {}))
     for key, value in (table.get(env_id) or {}).items():
-        if key == "policy_kwargs":
-            params.setdefault("policy_kwargs", {}).update(value)
+        if key in ("policy_kwargs", "env_kwargs"):
+            params.setdefault(key, {}).update(value)
         else:
             params[key] = value
     for key, value in (overrides or {}).items():
@@ -87,9 +87,10 @@ class SB3Agent:
         algo: ``"ppo"``, ``"a2c"``, ``"dqn"`` or ``"recurrent-ppo"``.
         env_id: a ram-gym id.
         seed: random seed.
-        env_kwargs: environment keywords (e.g. ``{"obs_mode": "full"}`` for Catch).
+        env_kwargs: environment keywords (e.g. ``{"obs_mode": "full"}`` for Catch), over
+            the YAML's ``env_kwargs`` (e.g. the reward variant the algorithm is tuned for).
         **hparams: override the YAML hyper-parameters (SB3 arguments, ``n_envs``,
-            ``encoding``, ``grid``).
+            ``encoding``, ``grid``, ``history``, ``env_kwargs``).
     """
 
     track: Track = "rl"  #: learns from the reward alone (never reads info["label"] or info["state"])
@@ -100,9 +101,12 @@ class SB3Agent:
         self.algo = algo
         self.env_id = env_id
         self.seed = seed
-        self.env_kwargs = dict(env_kwargs or {})
         self.hparams = hyperparameters(algo, env_id, hparams)
         params = dict(self.hparams)
+        tuned_env = params.pop("env_kwargs", None) or {}
+        if not isinstance(tuned_env, dict):
+            raise ValueError(f"{algo} hyper-parameter env_kwargs must be a mapping, got {tuned_env!r}")
+        self.env_kwargs = {**tuned_env, **(env_kwargs or {})}
         n_envs = int(params.pop("n_envs", 16))
         encoding = params.pop("encoding", "grid")
         grid = params.pop("grid", None)
@@ -207,6 +211,7 @@ class SB3Agent:
             "config": plain({"hparams": self.hparams, "env_kwargs": self.env_kwargs}, "config"),
             "seed": self.seed,
             "model": self.model.policy.state_dict(),
+            "optimizer": self.model.policy.optimizer.state_dict(),  # so a resumed run keeps Adam's moments
             "progress": {"num_timesteps": self.num_timesteps},
             "extra": plain(extra or {}, "extra"),
         }
@@ -219,8 +224,9 @@ class SB3Agent:
             raise CheckpointError(f"{path} holds a {data['algo']!r} model, not a Stable-Baselines3 one")
         config = data["config"]
         hparams = dict(config.get("hparams", {}))
+        hparams.pop("env_kwargs", None)  # already merged into the saved env_kwargs
         agent = cls(data["algo"], data["env_id"], seed=data.get("seed"), env_kwargs=config.get("env_kwargs"), **hparams)
-        restore_weights(data, path, agent.model.policy)
+        restore_weights(data, path, agent.model.policy, agent.model.policy.optimizer)
         agent.model.num_timesteps = int(data.get("progress", {}).get("num_timesteps", 0))
         return agent
 
