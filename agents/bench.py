@@ -226,9 +226,9 @@ def expand(config: SweepConfig) -> list[RunSpec]:
             run_hparams(config, algo, env_id),
             dict(config.env_kwargs.get(env_id, {})),
         )
+        for seed in config.seeds  # seed-major: a sweep stopped early has every pair at its first seeds
         for env_id in config.envs
         for algo in config.algos
-        for seed in config.seeds
     ]
 
 

@@ -1,0 +1,133 @@
+"""The rl-track tuning study (issue 16): one change at a time, a fixed budget, a table.
+
+Each variant is one ``ram train`` command: an algorithm on an env with a few settings
+changed from the shipped defaults (``agents/baselines/hyperparams/*.yml``, ``RAMConfig``).
+Variants run one after another (one torch thread each) into ``--out/<variant>/``; a
+variant whose ``eval.json`` exists is not run again and one stopped part-way continues
+from its checkpoint, so the study resumes.  The table
+gives the test score (accuracy on the first ``--eval-episodes`` test images, or catch
+rate over that many seeded games), the training wall-clock and the env steps.
+
+    python benchmarks/tune_baselines.py --out runs/tune                 # every variant
+    python benchmarks/tune_baselines.py --out runs/tune --only ppo-mnist-dense-h6
+    python benchmarks/tune_baselines.py --out runs/tune --table         # the table only
+
+The settings of a variant are written with the ``--set`` / ``--env-arg`` syntax of
+``ram train``; RESULTS.md ("Tuning the rl track") has the figures of the committed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+M, C = "RAM-MNIST-v0", "RAM-Catch-v0"
+
+#: name -> (algorithm, env id, env steps, extra ``ram train`` arguments)
+VARIANTS: dict[str, tuple[str, str, int, list[str]]] = {
+    # PPO on RAM-MNIST-v0: the reward variant and memory
+    "ppo-mnist-final": ("ppo", M, 1_000_000, []),
+    "ppo-mnist-dense-h6": ("ppo", M, 1_000_000, ["--env-arg", "reward=dense", "--set", "history=6"]),
+    "ppo-mnist-xent-box-h6": (
+        "ppo",
+        M,
+        1_000_000,
+        ["--env-arg", "reward=cross_entropy", "--set", "encoding=box", "--set", "history=6"],
+    ),
+    "ppo-mnist-dense-h6-small": (
+        "ppo",
+        M,
+        1_000_000,
+        [
+            "--env-arg",
+            "reward=dense",
+            "--set",
+            "history=6",
+            "--set",
+            "n_epochs=2",
+            "--set",
+            "policy_kwargs={net_arch: [128, 128]}",
+        ],
+    ),
+    # PPO on glimpse Catch: memory and the fixation grid; the full screen as a control
+    "ppo-catch-h4": ("ppo", C, 1_000_000, ["--set", "history=4"]),
+    "ppo-catch-h4-grid3": ("ppo", C, 1_000_000, ["--set", "history=4", "--set", "grid=3"]),
+    "ppo-catch-full-screen": ("ppo", C, 1_000_000, ["--env-arg", "obs_mode=full"]),
+    # the RAM on the reward alone (ram-rl) on RAM-MNIST-v0
+    "ramrl-mnist-defaults": ("ram-rl", M, 2_000_000, []),
+    "ramrl-mnist-entropy-norm": (
+        "ram-rl",
+        M,
+        2_000_000,
+        ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true"],
+    ),
+    "ramrl-mnist-entropy-norm-dense": (
+        "ram-rl",
+        M,
+        2_000_000,
+        ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true", "--env-arg", "reward=dense"],
+    ),
+    "ramrl-mnist-entropy-norm-linear": (
+        "ram-rl",
+        M,
+        2_000_000,
+        ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true", "--set", "location_mean=linear"],
+    ),
+}
+
+
+def run(name: str, out: Path, eval_episodes: int) -> None:
+    algo, env_id, steps, extra = VARIANTS[name]
+    command = [sys.executable, "-m", "agents.cli", "train", "--algo", algo, "--env", env_id]
+    command += ["--steps", str(steps), "--threads", "1", "--no-progress", "--no-tensorboard"]
+    command += ["--eval-episodes", str(eval_episodes), "--out", str(out / name)]
+    # a variant stopped part-way continues from its checkpoint (its settings are in it)
+    command += ["--resume"] if (out / name / "checkpoint.pt").exists() else extra
+    print(f"{name}: {' '.join(command[2:])}", flush=True)
+    with open(out / f"{name}.log", "a") as log:
+        subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, check=False, env={**os.environ, "OMP_NUM_THREADS": "1"}
+        )
+
+
+def row(name: str, out: Path) -> str:
+    algo, env_id, steps, extra = VARIANTS[name]
+    settings = " ".join(extra[i + 1] for i in range(0, len(extra), 2)) or "defaults"
+    result_path = out / name / "eval.json"
+    if not result_path.exists():
+        return f"| {name} | {algo} | {env_id} | `{settings}` | - | - | - |"
+    result = json.loads(result_path.read_text())
+    with open(out / name / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    seconds = float(rows[-1]["time"]) if rows else float("nan")
+    reached = int(float(rows[-1]["env_steps"])) if rows else 0
+    return f"| {name} | {algo} | {env_id} | `{settings}` | {result['mean_reward']:.3f} | {seconds:,.0f} | {reached:,} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="runs/tune")
+    parser.add_argument("--only", nargs="+", choices=sorted(VARIANTS), help="run just these variants")
+    parser.add_argument("--eval-episodes", type=int, default=2000)
+    parser.add_argument("--table", action="store_true", help="print the table of what has run; run nothing")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = args.only or list(VARIANTS)
+    if not args.table:
+        for name in names:
+            if not (out / name / "eval.json").exists():
+                run(name, out, args.eval_episodes)
+    print("| variant | algo | env | settings changed | test score | training (s) | env steps |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        print(row(name, out))
+
+
+if __name__ == "__main__":
+    main()
