@@ -157,7 +157,8 @@ def test_full_image_baselines_see_the_same_test_images_as_the_env(tmp_path):
 def test_registry_makes_every_algorithm_and_rejects_unknown():
     for algo in ALGORITHMS:
         env_id = "RAM-MNIST-v0"
-        agent = make_agent(algo, env_id, seed=0, hparams={"n_envs": 4} if algo not in ("ram", "fc", "cnn") else {})
+        hparams = {"n_envs": 4} if algo not in ("ram", "ram-rl", "fc", "cnn") else {}
+        agent = make_agent(algo, env_id, seed=0, hparams=hparams)
         assert agent.env_id == env_id
     with pytest.raises(ValueError, match="unknown algorithm"):
         make_agent("sac", "RAM-MNIST-v0")

@@ -116,8 +116,11 @@ class SB3Agent:
         probe = gym.make(env_id, **self.env_kwargs)
         full_screen = not isinstance(probe.action_space, gym.spaces.Dict)
         probe.close()
-        if full_screen:
+        if full_screen:  # the whole screen: no fixations to encode, no glimpses to remember
             encoding = None
+            if "history" not in hparams:  # the YAML's glimpse history is for the glimpse env
+                self.history_length = None
+                self.hparams.pop("history", None)
         elif algo == "dqn" and encoding != "discrete":
             raise ValueError(f"DQN needs Discrete actions: use encoding='discrete', not {encoding!r}")
         self.vec_env = GlimpseVecEnv(env_id, n_envs, encoding, grid, self.env_kwargs, history=self.history_length)
