@@ -379,6 +379,7 @@ def run_sweep(
     executor: str = "local",
     address: str | None = None,
     cpus_per_run: int = 1,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """Run every not-yet-finished run of the sweep, then summarize.
 
@@ -388,6 +389,7 @@ def run_sweep(
             ``"auto"`` joins the one this machine belongs to, ``None`` starts a local one).
             Every run writes ``OUT/runs/<run>/`` itself, so on a cluster ``out`` must be a
             directory every node sees (a shared file system).
+        threads: torch threads per local run (default: the machine's cores / ``jobs``).
     """
     if executor not in ("local", "ray"):
         raise SweepConfigError(f"executor must be 'local' or 'ray', got {executor!r}")
@@ -412,7 +414,7 @@ def run_sweep(
         f"sweep {config.name}: {len(specs)} runs, {len(specs) - len(todo)} already finished, {len(todo)} to run "
         f"with {jobs} job(s)"
     )
-    threads = max(1, (os.cpu_count() or 2) // max(1, jobs))
+    threads = threads or max(1, (os.cpu_count() or 2) // max(1, jobs))
     if executor == "ray":
         for result in _run_on_ray(todo, out, address, cpus_per_run):
             results[result["run"]] = _report(result, log)

@@ -262,10 +262,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise SystemExit(f"ram bench: {err}") from None
     if args.jobs < 1:
         raise SystemExit("ram bench: --jobs must be >= 1")
+    if args.threads is not None and args.threads < 1:
+        raise SystemExit("ram bench: --threads must be >= 1")
     out = Path(args.out or f"runs/bench-{config.name}")
     try:
         results = run_sweep(
-            config, out, jobs=args.jobs, executor=args.executor, address=args.address, cpus_per_run=args.cpus_per_run
+            config,
+            out,
+            jobs=args.jobs,
+            executor=args.executor,
+            address=args.address,
+            cpus_per_run=args.cpus_per_run,
+            threads=args.threads,
         )
     except SweepConfigError as err:
         raise SystemExit(f"ram bench: {err}") from None
@@ -490,6 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--out", default=None, help="output directory (default runs/bench-NAME)")
     bench.add_argument("--jobs", type=int, default=1, help="runs in parallel, one process each (1)")
+    bench.add_argument("--threads", type=int, default=None, help="torch threads per run (default: the cores / --jobs)")
     bench.add_argument("--steps", type=int, default=None, help="override the budget (env steps per run)")
     bench.add_argument("--minutes", type=float, default=None, help="override the wall-clock cap per run")
     bench.add_argument("--seeds", type=int, nargs="+", default=None, help="override the seeds")
