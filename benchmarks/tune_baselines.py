@@ -6,7 +6,9 @@ Variants run one after another (one torch thread each) into ``--out/<variant>/``
 variant whose ``eval.json`` exists is not run again and one stopped part-way continues
 from its checkpoint, so the study resumes.  The table
 gives the test score (accuracy on the first ``--eval-episodes`` test images, or catch
-rate over that many seeded games), the training wall-clock and the env steps.
+rate over that many seeded games; "stopped" for a variant cut short), the training score
+(the mean episode score of the last 20 updates; for the dense reward, the share of steps
+whose label was right), the training wall-clock and the env steps reached.
 
     python benchmarks/tune_baselines.py --out runs/tune                 # every variant
     python benchmarks/tune_baselines.py --out runs/tune --only ppo-mnist-dense-h6
@@ -26,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 M, C = "RAM-MNIST-v0", "RAM-Catch-v0"
 
 #: name -> (algorithm, env id, env steps, extra ``ram train`` arguments)
@@ -43,40 +47,33 @@ VARIANTS: dict[str, tuple[str, str, int, list[str]]] = {
         "ppo",
         M,
         1_000_000,
-        [
-            "--env-arg",
-            "reward=dense",
-            "--set",
-            "history=6",
-            "--set",
-            "n_epochs=2",
-            "--set",
-            "policy_kwargs={net_arch: [128, 128]}",
-        ],
+        ["--env-arg", "reward=dense", "--set", "history=6", "--set", "n_epochs=2"]
+        + ["--set", "policy_kwargs={net_arch: [128, 128]}"],
     ),
     # PPO on glimpse Catch: memory and the fixation grid; the full screen as a control
     "ppo-catch-h4": ("ppo", C, 1_000_000, ["--set", "history=4"]),
     "ppo-catch-h4-grid3": ("ppo", C, 1_000_000, ["--set", "history=4", "--set", "grid=3"]),
     "ppo-catch-full-screen": ("ppo", C, 1_000_000, ["--env-arg", "obs_mode=full"]),
     # the RAM on the reward alone (ram-rl) on RAM-MNIST-v0
-    "ramrl-mnist-defaults": ("ram-rl", M, 2_000_000, []),
+    "ramrl-mnist-defaults": ("ram-rl", M, 5_000_000, []),
     "ramrl-mnist-entropy-norm": (
         "ram-rl",
         M,
         2_000_000,
         ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true"],
     ),
-    "ramrl-mnist-entropy-norm-dense": (
+    "ramrl-mnist-lr1e-4-entropy-norm": (
         "ram-rl",
         M,
-        2_000_000,
-        ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true", "--env-arg", "reward=dense"],
+        1_000_000,
+        ["--set", "entropy_coef=0.05", "--set", "normalize_advantage=true", "--set", "learning_rate=0.0001"],
     ),
-    "ramrl-mnist-entropy-norm-linear": (
+    "ramrl-mnist-lr1e-4-entropy-norm-linear-dense": (
         "ram-rl",
         M,
-        2_000_000,
-        ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true", "--set", "location_mean=linear"],
+        1_000_000,
+        ["--set", "entropy_coef=0.05", "--set", "normalize_advantage=true", "--set", "learning_rate=0.0001"]
+        + ["--set", "location_mean=linear", "--env-arg", "reward=dense"],
     ),
 }
 
@@ -98,15 +95,18 @@ def run(name: str, out: Path, eval_episodes: int) -> None:
 def row(name: str, out: Path) -> str:
     algo, env_id, steps, extra = VARIANTS[name]
     settings = " ".join(extra[i + 1] for i in range(0, len(extra), 2)) or "defaults"
+    progress = out / name / "progress.csv"
+    rows: list[dict[str, str]] = []
+    if progress.exists():
+        with open(progress, newline="") as f:
+            rows = list(csv.DictReader(f))
+    if not rows:
+        return f"| {name} | {algo} | {env_id} | `{settings}` | - | - | - | - |"
+    seconds, reached = float(rows[-1]["time"]), int(float(rows[-1]["env_steps"]))
+    train = float(np.mean([float(r["score"]) for r in rows[-20:]]))  # the last 20 updates
     result_path = out / name / "eval.json"
-    if not result_path.exists():
-        return f"| {name} | {algo} | {env_id} | `{settings}` | - | - | - |"
-    result = json.loads(result_path.read_text())
-    with open(out / name / "progress.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    seconds = float(rows[-1]["time"]) if rows else float("nan")
-    reached = int(float(rows[-1]["env_steps"])) if rows else 0
-    return f"| {name} | {algo} | {env_id} | `{settings}` | {result['mean_reward']:.3f} | {seconds:,.0f} | {reached:,} |"
+    test = f"{json.loads(result_path.read_text())['mean_reward']:.3f}" if result_path.exists() else "stopped"
+    return f"| {name} | {algo} | {env_id} | `{settings}` | {test} | {train:.3f} | {seconds:,.0f} | {reached:,} |"
 
 
 def main() -> None:
@@ -123,8 +123,8 @@ def main() -> None:
         for name in names:
             if not (out / name / "eval.json").exists():
                 run(name, out, args.eval_episodes)
-    print("| variant | algo | env | settings changed | test score | training (s) | env steps |")
-    print("|---|---|---|---|---|---|---|")
+    print("| variant | algo | env | settings changed | test score | training score | training (s) | env steps |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in names:
         print(row(name, out))
 
