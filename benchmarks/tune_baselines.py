@@ -32,48 +32,40 @@ import numpy as np
 
 M, C = "RAM-MNIST-v0", "RAM-Catch-v0"
 
+
+def cli(*settings: str, env: tuple[str, ...] = ()) -> list[str]:
+    """``ram train`` arguments: ``--set`` each of ``settings``, ``--env-arg`` each of ``env``."""
+    return [a for item in settings for a in ("--set", item)] + [a for item in env for a in ("--env-arg", item)]
+
+
+DENSE = ("reward=dense",)
+ALIVE = ("entropy_coef=0.05", "normalize_advantage=true", "learning_rate=0.0001")  # ram-rl: no collapse
+
 #: name -> (algorithm, env id, env steps, extra ``ram train`` arguments)
 VARIANTS: dict[str, tuple[str, str, int, list[str]]] = {
     # PPO on RAM-MNIST-v0: the reward variant and memory
     "ppo-mnist-final": ("ppo", M, 1_000_000, []),
-    "ppo-mnist-dense-h6": ("ppo", M, 1_000_000, ["--env-arg", "reward=dense", "--set", "history=6"]),
-    "ppo-mnist-xent-box-h6": (
-        "ppo",
-        M,
-        1_000_000,
-        ["--env-arg", "reward=cross_entropy", "--set", "encoding=box", "--set", "history=6"],
-    ),
+    "ppo-mnist-dense-h6": ("ppo", M, 1_000_000, cli("history=6", env=DENSE)),
+    "ppo-mnist-xent-box-h6": ("ppo", M, 1_000_000, cli("encoding=box", "history=6", env=("reward=cross_entropy",))),
     "ppo-mnist-dense-h6-small": (
         "ppo",
         M,
         1_000_000,
-        ["--env-arg", "reward=dense", "--set", "history=6", "--set", "n_epochs=2"]
-        + ["--set", "policy_kwargs={net_arch: [128, 128]}"],
+        cli("history=6", "n_epochs=2", "policy_kwargs={net_arch: [128, 128]}", env=DENSE),
     ),
     # PPO on glimpse Catch: memory and the fixation grid; the full screen as a control
-    "ppo-catch-h4": ("ppo", C, 1_000_000, ["--set", "history=4"]),
-    "ppo-catch-h4-grid3": ("ppo", C, 1_000_000, ["--set", "history=4", "--set", "grid=3"]),
-    "ppo-catch-full-screen": ("ppo", C, 1_000_000, ["--env-arg", "obs_mode=full"]),
+    "ppo-catch-h4": ("ppo", C, 1_000_000, cli("history=4")),
+    "ppo-catch-h4-grid3": ("ppo", C, 1_000_000, cli("history=4", "grid=3")),
+    "ppo-catch-full-screen": ("ppo", C, 1_000_000, cli(env=("obs_mode=full",))),
     # the RAM on the reward alone (ram-rl) on RAM-MNIST-v0
     "ramrl-mnist-defaults": ("ram-rl", M, 5_000_000, []),
-    "ramrl-mnist-entropy-norm": (
-        "ram-rl",
-        M,
-        2_000_000,
-        ["--set", "entropy_coef=0.01", "--set", "normalize_advantage=true"],
-    ),
-    "ramrl-mnist-lr1e-4-entropy-norm": (
-        "ram-rl",
-        M,
-        1_000_000,
-        ["--set", "entropy_coef=0.05", "--set", "normalize_advantage=true", "--set", "learning_rate=0.0001"],
-    ),
+    "ramrl-mnist-entropy-norm": ("ram-rl", M, 2_000_000, cli("entropy_coef=0.01", "normalize_advantage=true")),
+    "ramrl-mnist-lr1e-4-entropy-norm": ("ram-rl", M, 1_000_000, cli(*ALIVE)),
     "ramrl-mnist-lr1e-4-entropy-norm-linear-dense": (
         "ram-rl",
         M,
         1_000_000,
-        ["--set", "entropy_coef=0.05", "--set", "normalize_advantage=true", "--set", "learning_rate=0.0001"]
-        + ["--set", "location_mean=linear", "--env-arg", "reward=dense"],
+        cli(*ALIVE, "location_mean=linear", env=DENSE),
     ),
 }
 
