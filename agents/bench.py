@@ -603,8 +603,10 @@ def summarize(results: list[dict[str, Any]], out: str | os.PathLike, name: str =
     ]
     for (env_id, track, algo), runs in sorted(groups.items()):
         ok = [r for r in runs if r["status"] == "ok"]
-        failed = len(runs) - len(ok)
-        seeds = f"{len(ok)}/{len(runs)}" + (f" ({failed} failed)" if failed else "")
+        stopped = sum(r["status"] == "interrupted" for r in runs)
+        failed = len(runs) - len(ok) - stopped
+        notes = [f"{failed} failed"] * bool(failed) + [f"{stopped} stopped part-way, resumable"] * bool(stopped)
+        seeds = f"{len(ok)}/{len(runs)}" + (f" ({', '.join(notes)})" if notes else "")
         lines.append(
             f"| {env_id} | {track} | {algo} | {seeds} | "
             f"{_mean_std([r['score'] for r in ok])} | {_mean_std([r['env_steps'] for r in ok], 0)} | "

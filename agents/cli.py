@@ -277,13 +277,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     except SweepConfigError as err:
         raise SystemExit(f"ram bench: {err}") from None
-    failed = sum(r["status"] != "ok" for r in results)
+    stopped = sum(r["status"] == "interrupted" for r in results)
+    failed = sum(r["status"] not in ("ok", "interrupted") for r in results)
     print((out / "results.md").read_text())
     print(
         f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'curves.png'}, {out / 'scores.png'}"
         + (f"; {failed} run(s) failed (see results.csv; re-run to retry them)" if failed else "")
+        + (f"; {stopped} run(s) stopped part-way (re-run the same command to continue them)" if stopped else "")
     )
-    return 1 if failed else 0
+    return 1 if failed or stopped else 0
 
 
 def cmd_play(args: argparse.Namespace) -> int:

@@ -160,7 +160,7 @@ def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path):
     import signal
     import threading
 
-    from agents.bench import RunSpec, execute
+    from agents.bench import RunSpec, execute, summarize
 
     spec = RunSpec("a2c", "RAM-MNIST-v0", 0, 30_000, None, 50, {"n_envs": 8}, {})
     run_dir = tmp_path / spec.name
@@ -172,6 +172,8 @@ def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path):
         timer.cancel()
     assert first["status"] == "interrupted" and 0 < first["env_steps"] < 30_000
     assert (run_dir / "checkpoint.pt").exists()
+    summarize([first], tmp_path / "table")
+    assert "0/1 (1 stopped part-way, resumable)" in (tmp_path / "table" / "results.md").read_text()
     second = execute(spec, str(run_dir), 1)
     assert second["status"] == "ok" and second["resumed_from"] == first["env_steps"]
     assert second["env_steps"] >= 30_000 and second["train_seconds"] > 0
