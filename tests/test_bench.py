@@ -155,23 +155,30 @@ def test_hparams_per_algorithm_and_environment_and_recipes(tmp_path):
     assert specs["ram", "RAM-Catch-v0"].hparams == catch and specs["a2c", "RAM-Catch-v0"].hparams == {"n_envs": 8}
 
 
-def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path):
+def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path, monkeypatch):
     import os
     import signal
-    import threading
 
     from agents.bench import RunSpec, execute, summarize
+    from agents.callbacks import CurveLogger
 
     spec = RunSpec("a2c", "RAM-MNIST-v0", 0, 30_000, None, 50, {"n_envs": 8}, {})
     run_dir = tmp_path / spec.name
-    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))  # Ctrl-C mid-run
-    timer.start()
-    try:
-        first = execute(spec, str(run_dir), 1)
-    finally:
-        timer.cancel()
+    log_update = CurveLogger.__call__
+    updates = []
+
+    def ctrl_c_after_ten_updates(self, metrics):  # Ctrl-C mid-run, at a known point
+        updates.append(metrics["env_steps"])
+        if len(updates) == 10:
+            os.kill(os.getpid(), signal.SIGINT)
+        return log_update(self, metrics)
+
+    monkeypatch.setattr(CurveLogger, "__call__", ctrl_c_after_ten_updates)
+    first = execute(spec, str(run_dir), 1)
+    monkeypatch.setattr(CurveLogger, "__call__", log_update)
     assert first["status"] == "interrupted" and 0 < first["env_steps"] < 30_000
     assert (run_dir / "checkpoint.pt").exists()
+    (tmp_path / "table").mkdir()
     summarize([first], tmp_path / "table")
     assert "0/1 (1 stopped part-way, resumable)" in (tmp_path / "table" / "results.md").read_text()
     second = execute(spec, str(run_dir), 1)
