@@ -97,7 +97,7 @@ def test_sweep_workers_stop_when_the_sweep_is_killed(tmp_path):
     )
     try:
         deadline = time.monotonic() + 60
-        while len(list((tmp_path / "out" / "runs").glob("*/curve.csv"))) < 2:  # both workers are training
+        while len(list((tmp_path / "out" / "runs").glob("*/progress.csv"))) < 2:  # both workers are training
             assert time.monotonic() < deadline and parent.poll() is None
             time.sleep(0.1)
         workers = [int(p) for p in open(f"/proc/{parent.pid}/task/{parent.pid}/children").read().split()]
