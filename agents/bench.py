@@ -285,7 +285,17 @@ def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | 
     tmp = run_dir_path / "result.json.tmp"
     tmp.write_text(json.dumps(result, indent=2, default=str))
     os.replace(tmp, run_dir_path / "result.json")
+    if result["status"] == "interrupted" and _orphaned():
+        os._exit(0)  # the sweep that started this worker is gone (it was killed): nobody waits for more
     return result
+
+
+def _orphaned() -> bool:
+    """In a local sweep's worker process: has the sweep process that started it died?"""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    return parent is not None and os.getppid() != parent.pid
 
 
 #: updates (RAM batches, SB3 rollouts) between a sweep run's checkpoints
@@ -468,7 +478,8 @@ def _run_on_ray(todo: list[RunSpec], out: Path, address: str | None, cpus: int) 
 
 
 def _die_with_parent() -> None:
-    """In a worker: be sent SIGTERM when the sweep's process dies, even by SIGKILL (Linux)."""
+    """In a worker: be sent SIGTERM when the sweep's process dies, even by SIGKILL (Linux); the run
+    then stops at an update boundary with a checkpoint and the worker exits."""
     import ctypes
     import signal
 
