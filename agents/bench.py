@@ -40,7 +40,7 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -434,21 +434,40 @@ def run_sweep(
             if results[spec.name]["status"] == "interrupted":  # Ctrl-C / SIGTERM: stop the sweep here
                 break
     else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
-            futures = [pool.submit(execute, s, str(out / "runs" / s.name), threads) for s in todo]
-            try:
-                for future in futures:
-                    result = future.result()
-                    results[result["run"]] = _report(result, log)
-                    if result["status"] == "interrupted":
-                        raise KeyboardInterrupt
-            except KeyboardInterrupt:  # the running runs checkpoint and stop; the others never start
-                for future in futures:
-                    future.cancel()
-                log("interrupted: re-run the same command to resume")
+        for result in _run_in_pool(todo, out, jobs, threads, log):
+            results[result["run"]] = result
     ordered = [results[s.name] for s in specs if s.name in results]
     summarize(ordered, out, config.name)
     return ordered
+
+
+def _run_in_pool(todo: list[RunSpec], out: Path, jobs: int, threads: int, log: Any) -> list[dict[str, Any]]:
+    """Run ``todo`` in ``jobs`` worker processes, handing a worker its next run only when it is
+    free, so Ctrl-C (or a run stopped by a signal) starts nothing new: the running runs stop
+    at an update boundary with a checkpoint and are reported, the rest wait for a re-run."""
+    results: list[dict[str, Any]] = []
+    queue = list(todo)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
+        running: dict[Future, RunSpec] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < jobs:
+                    spec = queue.pop(0)
+                    running[pool.submit(execute, spec, str(out / "runs" / spec.name), threads)] = spec
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del running[future]
+                    results.append(_report(future.result(), log))
+                    if results[-1]["status"] == "interrupted":
+                        queue.clear()
+        except KeyboardInterrupt:
+            queue.clear()
+            log("interrupted: the running runs stop with a checkpoint; re-run the same command to resume")
+            for future in running:  # they got the signal too (one terminal, one process group)
+                results.append(_report(future.result(), log))
+    if len(results) < len(todo):
+        log(f"{len(todo) - len(results)} run(s) not started; re-run the same command to run them")
+    return results
 
 
 def _run_on_ray(todo: list[RunSpec], out: Path, address: str | None, cpus: int) -> Any:
