@@ -256,20 +256,21 @@ def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | 
     options: dict[str, Any] = {"minutes": spec.minutes, "checkpoint_every": CHECKPOINT_EVERY, "tensorboard": False}
     try:
         if (run_dir_path / CHECKPOINT).exists():  # an interrupted run: continue it
-            result["resumed_from"] = _checkpoint_steps(run_dir_path / CHECKPOINT)
             outcome = resume(run_dir_path, spec.steps, env_id=spec.env_id, algo=spec.algo, **options)
+            result["resumed_from"] = outcome.agent.num_timesteps - outcome.steps_this_session
         else:
             agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
             settings = _resolved(spec.algo, spec.env_id, spec.hparams)
             outcome = train(agent, run_dir_path, spec.steps, settings=settings, seed=spec.seed, **options)
         agent = outcome.agent
         result["track"] = agent.track
-        _write_curve(run_dir_path)
+        rows = _progress_rows(run_dir_path)
+        _write_curve(run_dir_path, rows)
         if outcome.stopped_by == "signal":
             result.update(status="interrupted", env_steps=int(agent.num_timesteps))
         else:  # the budget, or the run's wall-clock cap (minutes), was reached
             evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
-            train_seconds = _training_seconds(run_dir_path)
+            train_seconds = float(rows[-1]["time"]) if rows else 0.0  # resumed sessions included
             result.update(
                 status="ok",
                 score=evaluation.mean_reward,
@@ -302,15 +303,6 @@ def _orphaned() -> bool:
 CHECKPOINT_EVERY = 100
 
 
-def _checkpoint_steps(path: Path) -> int | None:
-    from agents.checkpoint import load_checkpoint
-
-    try:
-        return int(load_checkpoint(path).get("progress", {}).get("num_timesteps", 0))
-    except Exception:  # noqa: BLE001 - only a note in the result; resume() reports a bad file
-        return None
-
-
 def _progress_rows(run_dir: Path) -> list[dict[str, str]]:
     path = run_dir / "progress.csv"
     if not path.exists():
@@ -319,25 +311,16 @@ def _progress_rows(run_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _write_curve(run_dir: Path) -> None:
-    """``curve.csv`` (env steps, training score, seconds) from the run's ``progress.csv``."""
+def _write_curve(run_dir: Path, rows: list[dict[str, str]]) -> None:
+    """``curve.csv`` (env steps, training score, seconds) from the rows of the run's ``progress.csv``."""
     columns = ["env_steps", "score", "time"]
     tmp = run_dir / "curve.csv.tmp"
     with open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
-        for row in _progress_rows(run_dir):
+        for row in rows:
             writer.writerow([row.get(c, "") for c in columns])
     os.replace(tmp, run_dir / "curve.csv")
-
-
-def _training_seconds(run_dir: Path) -> float:
-    """Seconds of training the run's ``progress.csv`` records, resumed sessions included."""
-    rows = _progress_rows(run_dir)
-    try:
-        return float(rows[-1]["time"]) if rows else 0.0
-    except (KeyError, ValueError):
-        return 0.0
 
 
 def provenance() -> dict[str, Any]:
