@@ -8,16 +8,25 @@ shapes and batch (measured here, forward and backward products), and the ratio o
 how near the hardware limit training runs.
 
     python benchmarks/bench_train.py [--env RAM-ClutteredMNIST-v0] [--batches 128 512] [--seconds 10]
+        [--reference COMMIT]
 
-Run it on an otherwise idle machine; compare rates only within one run.
+``--reference COMMIT`` also times that commit's trainer in the same run (a ``git worktree``
+of it, imported in a subprocess, each row measured right after the current code's) and
+adds its images/s and the speed-up.  Run it on an otherwise idle machine; compare rates
+only within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -80,29 +89,81 @@ def measure(env_id: str, core: str, batch: int, seconds: float) -> dict[str, flo
     }
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def reference_images_per_second(tree: Path, env_id: str, core: str, batch: int, seconds: float, threads: int) -> float:
+    """images/s of the trainer in ``tree`` (a checkout of the reference commit), measured
+    by this script's :func:`measure` in a subprocess that imports ``agents`` from there."""
+    env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, __file__, "--measure", env_id, core, str(batch), str(seconds), str(threads)]
+    out = subprocess.run(command, env=env, cwd=tree, check=True, capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    if Path(result["agents"]).resolve() != (tree / "agents").resolve():
+        raise RuntimeError(f"the reference run imported {result['agents']}, not {tree / 'agents'}")
+    return float(result["images"])
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":  # one reference row (see reference_images_per_second)
+        env_id, core, batch, seconds, n_threads = sys.argv[2:7]
+        torch.set_num_threads(int(n_threads))
+        import agents
+
+        m = measure(env_id, core, int(batch), float(seconds))
+        print(json.dumps({"images": m["images"], "agents": str(Path(agents.__file__).parent)}))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="RAM-ClutteredMNIST-v0")
     parser.add_argument("--batches", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--cores", nargs="+", default=["rnn", "lstm"])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the idle cores)")
+    parser.add_argument("--reference", metavar="COMMIT", help="also time this commit's trainer, row by row")
     args = parser.parse_args()
     threads = use_free_cores(args.threads)
+    with tempfile.TemporaryDirectory(prefix="bench-train-ref-") as scratch:
+        tree = None
+        if args.reference:
+            tree = Path(scratch) / "reference"
+            add = ["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(tree), args.reference]
+            subprocess.run(add, check=True)
+        try:
+            table(args, threads, tree)
+        finally:
+            if tree is not None:
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
+    """Print the table (with the reference's images/s and the speed-up when ``tree`` is given)."""
+    commit = ""
+    if tree is not None:
+        commit = subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
+        ).stdout.strip()
     print(
-        f"# bench_train  {time.strftime('%Y-%m-%d')}  {platform.machine()}  {os.cpu_count()} cores  "
+        f"# bench_train  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()}  {os.cpu_count()} cores  "
         f"torch {torch.__version__}  {threads} torch threads  env {args.env}"
+        + (f"  reference {commit}" if commit else "")
     )
-    print("| core | batch | images/s | env steps/s | MFLOP per glimpse | achieved GFLOP/s | matmul GFLOP/s | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    ref_head = f" images/s at {commit} | speed-up |" if commit else ""
+    print(
+        "| core | batch | images/s | env steps/s | MFLOP per glimpse | achieved GFLOP/s | matmul GFLOP/s | ratio |"
+        + ref_head
+    )
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if commit else ""))
     for core in args.cores:
         for batch in args.batches:
             m = measure(args.env, core, batch, args.seconds)
-            print(
+            row = (
                 f"| {core} | {batch} | {m['images']:,.0f} | {m['steps']:,.0f} | {m['mflop']:.2f} | "
-                f"{m['gflops']:.1f} | {m['limit']:.1f} | {m['gflops'] / m['limit']:.0%} |",
-                flush=True,
+                f"{m['gflops']:.1f} | {m['limit']:.1f} | {m['gflops'] / m['limit']:.0%} |"
             )
+            if tree is not None:
+                ref = reference_images_per_second(tree, args.env, core, batch, args.seconds, threads)
+                row += f" {ref:,.0f} | {m['images'] / ref:.2f}x |"
+            print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ its auxiliary loss.  The policy acts on glimpses alone either way.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,16 @@ from torch.distributions import Categorical
 
 from agents.ram.model import RecurrentAttentionModel, StepOutput
 
-__all__ = ["Rollout", "StepRecorder", "TrueStateBlock", "collect", "check_observation", "where_of", "glimpse_action"]
+__all__ = [
+    "Rollout",
+    "StepRecorder",
+    "TrueStateBlock",
+    "ResetAhead",
+    "collect",
+    "check_observation",
+    "where_of",
+    "glimpse_action",
+]
 
 
 @dataclass
@@ -90,6 +100,62 @@ class TrueStateBlock:
         return out.baseline
 
 
+class ResetAhead:
+    """The next batch's ``envs.reset()``, run in a background thread during this update.
+
+    A training update resets its vector env (new images, canvases, summed-area tables:
+    about a seventh of a batch-128 update on RAM-ClutteredMNIST-v0) and then, once its
+    episodes are played, runs the backward pass and the optimizer step, which never touch
+    the env.  :meth:`start` begins the next reset then, on a second core; :meth:`take`
+    hands its ``(obs, info)`` to the next :func:`collect`.  Training is unchanged: the
+    reset is the one the next update would have made (same generators, same order), and
+    :meth:`rng_state` reports the env generators as they were *before* it, so a checkpoint
+    written with a reset in flight resumes exactly.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: tuple[gym.vector.VectorEnv, Future, list[dict[str, Any]]] | None = None
+
+    def start(self, envs: gym.vector.VectorEnv) -> None:
+        """Begin ``envs.reset()`` (unseeded: the generators continue) in the background."""
+        import ram_env
+
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ram-reset")
+        before = ram_env.get_rng_state(envs)
+        self._pending = (envs, self._pool.submit(envs.reset), before)
+
+    def take(self, envs: gym.vector.VectorEnv, seed: int | None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """``envs.reset(seed=seed)``: the reset begun by :meth:`start` when it was of these
+        envs and no seed is asked for (a seeded reset discards it: seeding restarts every
+        generator, so nothing it drew matters).  A reset in flight on other envs stays."""
+        if self._pending is not None and self._pending[0] is envs:
+            _, future, _ = self._pending
+            self._pending = None
+            result = future.result()  # also re-raises an error of the reset itself
+            if seed is None:
+                return result
+        return envs.reset(seed=seed)
+
+    def rng_state(self, envs: gym.vector.VectorEnv) -> list[dict[str, Any]] | None:
+        """The generator states of ``envs`` before a reset in flight (``None``: none is)."""
+        if self._pending is not None and self._pending[0] is envs:
+            return self._pending[2]
+        return None
+
+    def wait(self) -> None:
+        """Let a reset in flight finish (its result is kept for :meth:`take`)."""
+        if self._pending is not None:
+            self._pending[1].exception()
+
+    def cancel(self) -> None:
+        """Finish and drop a reset in flight (the envs' generators are about to be replaced)."""
+        self.wait()
+        self._pending = None
+
+
 def where_of(obs: dict[str, np.ndarray]) -> np.ndarray:
     """The "where" the glimpse network reads: ``location`` ``(B, 2)``, with the glimpse's
     ``zoom`` ``(B, 1)`` after it when the env lets the agent choose the scale: ``(B, 3)``."""
@@ -131,6 +197,7 @@ def collect(
     supervised: bool,
     seed: int | None = None,
     deterministic: bool = False,
+    reset_ahead: ResetAhead | None = None,
 ) -> Rollout:
     """Play one batch of complete episodes (one per env) and record what REINFORCE needs.
 
@@ -141,9 +208,10 @@ def collect(
         supervised: the label is trained by cross-entropy (not sampled as a policy).
         seed: seeds the envs' reset (``None``: continue their generators).
         deterministic: fixations = policy means, actions = argmax.
+        reset_ahead: where a reset of ``envs`` may already be under way (see :class:`ResetAhead`).
     """
     device = next(policy.parameters()).device
-    obs, info = envs.reset(seed=seed)
+    obs, info = reset_ahead.take(envs, seed) if reset_ahead is not None else envs.reset(seed=seed)
     n = envs.num_envs
     state = policy.initial_state(n)
     alive = torch.ones(n, device=device)
