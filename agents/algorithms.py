@@ -43,6 +43,7 @@ register_algorithm(
         3_000_000,
         _ram_settings,
         "the Recurrent Attention Model, REINFORCE + hybrid loss (agents.ram)",
+        recipes=True,
     )
 )
 
@@ -69,6 +70,7 @@ register_algorithm(
         3_000_000,
         _ram_rl_settings,
         "the RAM on the reward alone (supervised=False: REINFORCE trains the label too; rl track)",
+        recipes=True,
     )
 )
 

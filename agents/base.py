@@ -128,6 +128,8 @@ class Algorithm:
         settings: ``settings(env_id, hparams) -> dict``, the hyper-parameters a run really
             uses (defaults updated by ``hparams``); keys a sweep's run by them.
         description: one line for ``ram train --help``.
+        recipes: its hyper-parameters are :class:`~agents.ram.RAMConfig` fields, so
+            ``--config`` and a sweep's ``config:`` may name a shipped RAM recipe.
     """
 
     name: str
@@ -136,6 +138,7 @@ class Algorithm:
     default_steps: int
     settings: Callable[[str, dict[str, Any]], dict[str, Any]]
     description: str = ""
+    recipes: bool = False
 
 
 ALGORITHMS: dict[str, Algorithm] = {}

@@ -190,8 +190,11 @@ def run_hparams(config: SweepConfig, algo: str, env_id: str) -> dict[str, Any]:
     params.update(table.get(env_id) or {})
     recipe = params.pop("config", None)
     if recipe is not None:
-        if algo not in ("ram", "ram-rl"):
-            raise ValueError(f"hparams of {algo}: 'config' names a RAM recipe; only ram and ram-rl take one")
+        from agents.base import ALGORITHMS, algorithm
+
+        if not algorithm(algo).recipes:
+            takers = ", ".join(name for name, entry in ALGORITHMS.items() if entry.recipes)
+            raise ValueError(f"hparams of {algo}: 'config' names a RAM recipe; only {takers} take one")
         from agents.ram.recipes import resolve_config
 
         params = {**resolve_config(recipe), **params}

@@ -40,13 +40,18 @@ def _parse_value(text: str) -> Any:
 
 def _hparams(args: argparse.Namespace) -> dict[str, Any]:
     """Hyper-parameters from ``--config FILE.yaml`` then ``--set key=value`` (later wins)."""
+    from agents.base import algorithm
     from agents.ram.recipes import resolve_config
     from agents.yamlfile import YamlFileError, load_mapping
 
     params: dict[str, Any] = {}
     if args.config:
         try:
-            params.update(resolve_config(args.config) if args.algo in ("ram", "ram-rl") else load_mapping(args.config))
+            recipes = algorithm(args.algo).recipes
+        except ValueError as err:
+            raise SystemExit(f"ram train: {err}") from None
+        try:
+            params.update(resolve_config(args.config) if recipes else load_mapping(args.config))
         except YamlFileError as err:
             raise SystemExit(f"ram train: --config: {err}") from None
     for item in args.set or []:
@@ -114,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
             total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
-            if args.time_budget is not None and args.algo not in ("ram", "ram-rl"):
+            if args.time_budget is not None and not hasattr(agent, "set_budget"):
                 raise SystemExit(
                     "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
                 )

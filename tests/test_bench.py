@@ -112,7 +112,7 @@ def _write(tmp_path, text):
         (TINY.replace("hparams: {ram:", "hparams: {ppo: {}, ram:"), "hparams names \\['ppo'\\]"),
         (TINY.replace("{num_envs: 32}", "{RAM-Catch-v0: {num_envs: 8}}"), "name RAM-Catch-v0, which the sweep"),
         (TINY.replace("{num_envs: 32}", "{RAM-MNIST-v0: 3}"), "for RAM-MNIST-v0 must be a mapping"),
-        (TINY.replace("{n_envs: 8}", "{config: ram_mnist}"), "only ram and ram-rl take one"),
+        (TINY.replace("{n_envs: 8}", "{config: ram_mnist}"), "only ram, ram-rl take one"),
         (TINY.replace("{num_envs: 32}", "{config: ram_nope}"), "neither a shipped recipe"),
     ],
 )
