@@ -64,8 +64,12 @@ def matmul_rate(shapes: list[tuple[int, int]], batch: int, seconds: float = 2.0)
     return done * flops / (time.perf_counter() - start) / 1e9
 
 
-def measure(env_id: str, core: str, batch: int, seconds: float) -> dict[str, float]:
+def measure(env_id: str, core: str, batch: int, seconds: float, reset_ahead: bool = True) -> dict[str, float]:
+    """One row: real RAM updates for ``seconds`` (``reset_ahead=False``: every reset in line,
+    as before :class:`agents.ram.rollout.ResetAhead`)."""
     agent = RAM(env_id, seed=0, num_envs=batch, core=core)
+    if not reset_ahead:
+        agent._reset_ahead.start = lambda envs: None  # type: ignore[method-assign]
     envs = agent._make_envs()
     agent.total_timesteps = 10**12
     agent.train_step(envs, seed=0)  # warm-up
@@ -120,6 +124,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the idle cores)")
     parser.add_argument("--reference", metavar="COMMIT", help="also time this commit's trainer, row by row")
+    parser.add_argument(
+        "--without-reset-ahead", action="store_true", help="also time the current code with every env reset in line"
+    )
     args = parser.parse_args()
     threads = use_free_cores(args.threads)
     with tempfile.TemporaryDirectory(prefix="bench-train-ref-") as scratch:
@@ -148,11 +155,13 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
         + (f"  reference {commit}" if commit else "")
     )
     ref_head = f" images/s at {commit} | speed-up |" if commit else ""
+    inline_head = " images/s, resets in line |" if args.without_reset_ahead else ""
     print(
         "| core | batch | images/s | env steps/s | MFLOP per glimpse | achieved GFLOP/s | matmul GFLOP/s | ratio |"
+        + inline_head
         + ref_head
     )
-    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if commit else ""))
+    print("|---|---|---|---|---|---|---|---|" + ("---|" if inline_head else "") + ("---|---|" if commit else ""))
     for core in args.cores:
         for batch in args.batches:
             m = measure(args.env, core, batch, args.seconds)
@@ -160,6 +169,8 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
                 f"| {core} | {batch} | {m['images']:,.0f} | {m['steps']:,.0f} | {m['mflop']:.2f} | "
                 f"{m['gflops']:.1f} | {m['limit']:.1f} | {m['gflops'] / m['limit']:.0%} |"
             )
+            if args.without_reset_ahead:
+                row += f" {measure(args.env, core, batch, args.seconds, reset_ahead=False)['images']:,.0f} |"
             if tree is not None:
                 ref = reference_images_per_second(tree, args.env, core, batch, args.seconds, threads)
                 row += f" {ref:,.0f} | {m['images'] / ref:.2f}x |"
