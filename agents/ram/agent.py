@@ -376,9 +376,10 @@ class RAM:
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: its config no longer makes an agent: {err}") from err
         restore_weights(data, path, agent.policy, agent.optimizer)
-        for group in agent.optimizer.param_groups:  # checkpoints of older versions have fused=None
-            if group.get("fused") is None and isinstance(agent.optimizer, torch.optim.Adam):
-                group["fused"] = True
+        if isinstance(agent.optimizer, torch.optim.Adam):  # checkpoints of older versions have fused=None
+            for group in agent.optimizer.param_groups:
+                if group.get("fused") is None:
+                    group["fused"] = True
         rng = data.get("rng")
         if rng is not None:
             _check_rng(rng, path)

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Categorical
 
+import ram_env
 from agents.ram.model import RecurrentAttentionModel, StepOutput
 
 __all__ = [
@@ -119,8 +120,6 @@ class ResetAhead:
 
     def start(self, envs: gym.vector.VectorEnv) -> None:
         """Begin ``envs.reset()`` (unseeded: the generators continue) in the background."""
-        import ram_env
-
         self.wait()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ram-reset")
