@@ -68,8 +68,7 @@ def measure(env_id: str, core: str, batch: int, seconds: float, reset_ahead: boo
     """One row: real RAM updates for ``seconds`` (``reset_ahead=False``: every reset in line,
     as before :class:`agents.ram.rollout.ResetAhead`)."""
     agent = RAM(env_id, seed=0, num_envs=batch, core=core)
-    if not reset_ahead:
-        agent._reset_ahead.start = lambda envs: None  # type: ignore[method-assign]
+    agent.overlap_resets = reset_ahead
     envs = agent._make_envs()
     agent.total_timesteps = 10**12
     agent.train_step(envs, seed=0)  # warm-up

@@ -104,6 +104,10 @@ class RAM:
         self._envs: gym.vector.VectorEnv | None = None
         self._restored_rng: dict[str, Any] | None = None  # RNG states from a checkpoint, for exact resume
         self._reset_ahead = ResetAhead()  # the next update's env reset, overlapped with this one's backward
+        #: run the next batch's env reset in a background thread beside this update's backward pass
+        #: and optimizer step (:class:`agents.ram.rollout.ResetAhead`). Training is the same either
+        #: way; ``False`` puts every reset in line (for timing the overlap, or to debug).
+        self.overlap_resets = True
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
@@ -164,7 +168,8 @@ class RAM:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         rollout = self.collect(envs, seed=seed)
-        self._reset_ahead.start(envs)  # the next batch's reset runs beside the backward pass
+        if self.overlap_resets:
+            self._reset_ahead.start(envs)  # the next batch's reset runs beside the backward pass
         loss, terms = hybrid_loss(rollout, bool(cfg.supervised), **cfg.loss_options())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
