@@ -1,0 +1,231 @@
+"""RAM recipe studies: one change at a time from a shipped recipe, the same budget.
+
+Each variant changes one thing of a study's base recipe and is trained for the same number of
+env steps with one torch thread, for each seed, by ``ram train``; the whole 10,000-image test
+split is then scored (deterministic, one sample).  Runs that finished are skipped and
+interrupted ones resumed, so a study can be stopped and started again.  The table (test
+error, training accuracy over the last 50 updates, wall-clock, env steps) is written to
+``--table`` after every run.  Two studies (issue 14 and issue 15):
+
+- ``clutter``: RAM-ClutteredMNIST-v0 from ``ram_cluttered.yaml`` - what the public
+  re-implementations with good clutter figures do differently;
+- ``mnist-fast``: RAM-MNIST-v0 from ``ram_mnist.yaml`` - what learns the most from a
+  10-minute budget of env steps (time to accuracy).
+
+    python benchmarks/recipe_study.py --study clutter --steps 10000000 --seeds 0 1
+    python benchmarks/recipe_study.py --study mnist-fast --steps 15000000 --seeds 0
+
+Each run's summary (``eval.json``, ``config.json``, ``progress.csv``) is committed under
+``benchmarks/results/<study>_study/`` (``clutter_study``, ``mnist_fast_study``), so a later
+session continues a study where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Study:
+    """One recipe study: the env, the base recipe and the variants of it."""
+
+    env: str
+    base: str
+    #: variant -> (what it changes, ``--set`` / ``--env-arg`` arguments)
+    variants: dict[str, tuple[str, list[str]]]
+
+
+CLUTTER = Study(
+    env="RAM-ClutteredMNIST-v0",
+    base="agents/ram/recipes/ram_cluttered.yaml",
+    variants={
+        "base": ("today's recipe (ram_cluttered.yaml)", []),
+        "m8": ("8 rollouts of each image per update (32 images x 8)", ["--set", "rollouts_per_image=8"]),
+        "grad-core": (
+            "REINFORCE and baseline gradients reach the core",
+            ["--set", "location_grad_to_core=true", "--set", "baseline_grad_to_core=true"],
+        ),
+        "lstm": ("LSTM core of 256", ["--set", "core=lstm"]),
+        "clip5": ("gradient clipping at global norm 5", ["--set", "max_grad_norm=5"]),
+        "center": ("first fixation at the centre", ["--env-arg", "initial_location=center"]),
+        "linear": ("linear location mean (env clips)", ["--set", "location_mean=linear"]),
+        "first-none": (
+            "no first glimpse: the location network chooses all 8 fixations",
+            ["--env-arg", "initial_location=none"],
+        ),
+        "batch64": ("64 episodes per update (4x the updates for the same env steps)", ["--set", "num_envs=64"]),
+        "m8-256img": (
+            "8 rollouts of each of 256 images per update (2,048 episodes; as many images as base)",
+            ["--set", "rollouts_per_image=8", "--set", "num_envs=2048"],
+        ),
+        # the paper's first extension: the agent may stop early, each glimpse after the first costs c
+        **{
+            f"stop-{c}": (
+                f"may stop early, glimpse cost {c}",
+                ["--env-arg", "allow_stop=true", "--env-arg", f"glimpse_cost={c}"],
+            )
+            for c in ("0.003", "0.01", "0.03")
+        },
+        # fixed-length episodes of fewer glimpses, beside the early-stopping models
+        **{f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in (4, 6)},
+        # the paper's second extension: the location policy also chooses each glimpse's scale
+        "zoom": (
+            "chooses each glimpse's scale: finest patch 6..24 px (zoom=(6, 24); fixed: 12)",
+            ["--env-arg", "zoom=[6, 24]"],
+        ),
+    },
+)
+
+MNIST_FAST = Study(
+    env="RAM-MNIST-v0",
+    base="agents/ram/recipes/ram_mnist.yaml",
+    variants={
+        "base": ("today's recipe (ram_mnist.yaml)", []),
+        "center": ("first fixation at the centre", ["--env-arg", "initial_location=center"]),
+        "lr3e-3": ("learning rate 3e-3 (cosine to 2%)", ["--set", "learning_rate=0.003"]),
+        "batch128": ("128 episodes per update (2x the updates)", ["--set", "num_envs=128"]),
+        "lstm": ("LSTM core of 256", ["--set", "core=lstm"]),
+        "std0.05": ("location std 0.05", ["--set", "location_std=0.05"]),
+        "std0.2": ("location std 0.2", ["--set", "location_std=0.2"]),
+    },
+)
+
+STUDIES: dict[str, Study] = {"clutter": CLUTTER, "mnist-fast": MNIST_FAST}
+
+
+def run(study: Study, variant: str, seed: int, steps: int, out: Path, extra: list[str]) -> Path:
+    run_dir = out / f"{variant}-s{seed}"
+    if (run_dir / "eval.json").exists():
+        return run_dir
+    cmd = [sys.executable, "-m", "agents.cli", "train", "--env", study.env, "--config", study.base]
+    cmd += ["--seed", str(seed)]
+    cmd += ["--steps", str(steps), "--threads", "1", "--no-progress", "--no-tensorboard", "--out", str(run_dir)]
+    cmd += ["--checkpoint-every", "50"]
+    if (run_dir / "checkpoint.pt").exists():
+        cmd.append("--resume")
+    cmd += study.variants[variant][1] + extra
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    return run_dir
+
+
+def summary(run_dir: Path) -> dict[str, float] | None:
+    if not (run_dir / "eval.json").exists():
+        return None
+    result = json.loads((run_dir / "eval.json").read_text())
+    with open(run_dir / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    last = rows[-50:]
+    return {
+        "error": 100 * float(result["error"]),
+        "train_acc": 100 * statistics.fmean(float(r["accuracy"]) for r in last),
+        "seconds": float(rows[-1]["time"]),
+        "steps": float(rows[-1]["env_steps"]),
+        "glimpses": float(result.get("mean_glimpses") or fixed_length(run_dir)),
+    }
+
+
+def fixed_length(run_dir: Path) -> int:
+    """Glimpses per episode of a run without early stopping: its ``n_glimpses`` (8 by default)."""
+    config = json.loads((run_dir / "config.json").read_text())
+    return int(config.get("config", {}).get("env_kwargs", {}).get("n_glimpses", 8))
+
+
+def table(study: Study, out: Path, seeds: list[int], steps: int) -> str:
+    lines = [
+        f"Budget {steps:,} env steps per run, one torch thread, {study.env}; test error on the whole "
+        "10,000-image test split (deterministic, one sample); training accuracy: mean of the last 50 "
+        "updates' batches.",
+        "",
+        "| variant | change | test error per seed | mean | glimpses per episode | training accuracy "
+        "| wall-clock per run | env steps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (change, _) in study.variants.items():
+        got = [s for s in (summary(out / f"{name}-s{seed}") for seed in seeds) if s is not None]
+        if not got:
+            lines.append(f"| {name} | {change} | (not run yet) | | | | | |")
+            continue
+        errors = " / ".join(f"{g['error']:.2f}%" for g in got)
+        lines.append(
+            f"| {name} | {change} | {errors} | {statistics.fmean(g['error'] for g in got):.2f}% | "
+            f"{statistics.fmean(g['glimpses'] for g in got):.2f} | "
+            f"{statistics.fmean(g['train_acc'] for g in got):.1f}% | "
+            f"{statistics.fmean(g['seconds'] for g in got):.0f} s | {statistics.fmean(g['steps'] for g in got):,.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def stop_figure(out: Path, seed: int, path: Path) -> Path:
+    """Test error against mean glimpses per episode: the clutter study's early-stopping runs
+    (one point per glimpse cost) beside the fixed-length ones (4, 6 and 8 glimpses) -> PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for prefix, marker, label in (("fixed-", "s", "fixed length"), ("stop-", "o", "may stop (glimpse cost)")):
+        names = [n for n in CLUTTER.variants if n.startswith(prefix)] + (["base"] if prefix == "fixed-" else [])
+        points = [(n, summary(out / f"{n}-s{seed}")) for n in names]
+        got = sorted(((n, p) for n, p in points if p is not None), key=lambda np_: np_[1]["glimpses"])
+        if not got:
+            continue
+        ax.plot([p["glimpses"] for _, p in got], [p["error"] for _, p in got], marker=marker, label=label)
+        for name, p in got:
+            text = name.removeprefix("stop-") if prefix == "stop-" else f"{p['glimpses']:.0f}"
+            ax.annotate(text, (p["glimpses"], p["error"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xlabel("glimpses per test episode (mean)")
+    ax.set_ylabel("test error, % (10,000 images)")
+    steps = summary(out / f"base-s{seed}")
+    budget = f", {steps['steps'] / 1e6:.0f}M env steps each" if steps else ""
+    ax.set_title(f"{CLUTTER.env}: stopping early\n(RAM, ram_cluttered recipe, seed {seed}{budget})", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="clutter", choices=list(STUDIES), help="which study (clutter)")
+    parser.add_argument("--steps", type=int, default=10_000_000, help="env steps per run (10M)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--variants", nargs="+", default=None, help="a subset of the study's variants (all)")
+    parser.add_argument(
+        "--out", default=None, help="run directories (benchmarks/results/<study>_study; summaries are committed)"
+    )
+    parser.add_argument("--table", default=None, help="markdown table file (OUT/table.md)")
+    parser.add_argument("--stop-figure", type=Path, default=None, help="draw the early-stopping figure (PNG) and exit")
+    args = parser.parse_args(argv)
+    study = STUDIES[args.study]
+    variants = args.variants if args.variants is not None else list(study.variants)
+    unknown = sorted(set(variants) - set(study.variants))
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown} of study {args.study!r}; known: {list(study.variants)}")
+    out = Path(args.out or f"benchmarks/results/{args.study.replace('-', '_')}_study")
+    if args.stop_figure is not None:
+        print("wrote", stop_figure(out, args.seeds[0], args.stop_figure))
+        return 0
+    table_path = Path(args.table or out / "table.md")
+    table_path.parent.mkdir(parents=True, exist_ok=True)
+    for seed in args.seeds:  # every variant once before the second seed
+        for variant in variants:
+            run(study, variant, seed, args.steps, out, [])
+            table_path.write_text(table(study, out, args.seeds, args.steps))
+    print(table_path.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
