@@ -26,7 +26,7 @@ import numpy as np
 from agents.threads import use_free_cores
 from ram_env.mnist import MnistDataError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "hparams_from"]
 
 
 def _parse_value(text: str) -> Any:
@@ -38,38 +38,63 @@ def _parse_value(text: str) -> Any:
         raise SystemExit(f"ram train: {err}") from None
 
 
-def _hparams(args: argparse.Namespace) -> dict[str, Any]:
-    """Hyper-parameters from ``--config FILE.yaml`` then ``--set key=value`` (later wins)."""
+def hparams_from(
+    algo: str,
+    config: str | None = None,
+    sets: Sequence[str] = (),
+    env_args: Sequence[str] = (),
+    num_envs: int | None = None,
+) -> dict[str, Any]:
+    """The hyper-parameters ``ram train`` builds from its options, for scripts that train the same way.
+
+    Args:
+        algo: the algorithm (``"ram"``, ``"ppo"``, ...): whether ``config`` may name a shipped recipe.
+        config: ``--config``: a shipped RAM recipe by name, or a YAML file of hyper-parameters.
+        sets: ``--set`` items, ``"key=value"`` (later wins over ``config``).
+        env_args: ``--env-arg`` items, ``"key=value"``: environment keywords, under ``"env_kwargs"``.
+        num_envs: ``--num-envs``: episodes per update.
+
+    Returns:
+        ``{field: value, ..., "env_kwargs": {...}}`` (``env_kwargs`` only when there are some).
+
+    Raises:
+        ValueError: an unknown algorithm, an unreadable config, or an item without ``=``.
+    """
     from agents.base import algorithm
     from agents.ram.recipes import resolve_config
     from agents.yamlfile import YamlFileError, load_mapping
 
     params: dict[str, Any] = {}
-    if args.config:
+    if config:
+        recipes = algorithm(algo).recipes
         try:
-            recipes = algorithm(args.algo).recipes
-        except ValueError as err:
-            raise SystemExit(f"ram train: {err}") from None
-        try:
-            params.update(resolve_config(args.config) if recipes else load_mapping(args.config))
+            params.update(resolve_config(config) if recipes else load_mapping(config))
         except YamlFileError as err:
-            raise SystemExit(f"ram train: --config: {err}") from None
-    for item in args.set or []:
+            raise ValueError(f"--config: {err}") from None
+    for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"ram train: --set takes key=value, got {item!r}")
+            raise ValueError(f"--set takes key=value, got {item!r}")
         params[key.strip()] = _parse_value(value)
-    if args.num_envs is not None:
-        params["num_envs"] = args.num_envs
+    if num_envs is not None:
+        params["num_envs"] = num_envs
     env_kwargs = dict(params.pop("env_kwargs", {}) or {})
-    for item in args.env_arg or []:
+    for item in env_args:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"ram train: --env-arg takes key=value, got {item!r}")
+            raise ValueError(f"--env-arg takes key=value, got {item!r}")
         env_kwargs[key.strip()] = _parse_value(value)
     if env_kwargs:
         params["env_kwargs"] = env_kwargs
     return params
+
+
+def _hparams(args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`hparams_from` of ``ram train``'s options; a bad one exits with its message."""
+    try:
+        return hparams_from(args.algo, args.config, args.set or [], args.env_arg or [], args.num_envs)
+    except ValueError as err:
+        raise SystemExit(f"ram train: {err}") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:

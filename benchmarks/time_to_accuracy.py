@@ -7,7 +7,7 @@ and the final model on the whole test split (deterministic fixations, one sample
 scoring happens after training, so it takes none of the budget.
 
     python benchmarks/time_to_accuracy.py [--env RAM-MNIST-v0] [--config ram_mnist] [--minutes 10]
-        [--every 60] [--out runs/time-to-accuracy] [--threads N] [--set KEY=VALUE ...]
+        [--every 60] [--out runs/time-to-accuracy] [--threads N] [--set KEY=VALUE ...] [--env-arg KEY=VALUE ...]
 
 Prints a table (minutes of training, env steps, test error) and writes it with a plot to
 ``OUT/curve.csv`` and ``OUT/curve.png``.  Run it on an otherwise idle machine.
@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from agents.cli import _hparams
+from agents.cli import hparams_from
 from agents.evaluation import evaluate
 from agents.ram import RAM
 from agents.threads import use_free_cores
@@ -62,12 +62,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the idle cores)")
     parser.add_argument("--eval-episodes", type=int, default=None, help="test images to score (default: all)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one RAMConfig field")
+    parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE", help="one env keyword")
     args = parser.parse_args()
     if not args.minutes > 0 or not args.every > 0:
         raise SystemExit("--minutes and --every must be > 0")
     threads = use_free_cores(args.threads)
     out = Path(args.out)
-    hparams = _hparams(argparse.Namespace(algo="ram", config=args.config, set=args.set, num_envs=None, env_arg=None))
+    try:
+        hparams = hparams_from("ram", args.config, args.set, args.env_arg)
+    except ValueError as err:
+        parser.error(str(err))
     agent = RAM(args.env, seed=args.seed, **hparams)
     snapshots = Snapshots(agent, out / "snapshots", args.every)
     outcome = train(agent, out, 10**10, time_budget=args.minutes, tensorboard=False, seed=args.seed, callback=snapshots)
@@ -88,6 +92,7 @@ def main() -> None:
         f"# time_to_accuracy  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()}  {os.cpu_count()} cores  "
         f"torch {torch.__version__}  {threads} torch threads  {args.env}  config {args.config}"
         + (f" {' '.join(args.set)}" if args.set else "")
+        + (f" env {' '.join(args.env_arg)}" if args.env_arg else "")
         + f"  budget {args.minutes:g} min"
     )
     print("| training minutes | env steps | test error (deterministic, 1 sample) |")
