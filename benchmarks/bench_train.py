@@ -127,6 +127,10 @@ def main() -> None:
         "--without-reset-ahead", action="store_true", help="also time the current code with every env reset in line"
     )
     args = parser.parse_args()
+    if args.reference:
+        check = ["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{args.reference}^{{commit}}"]
+        if subprocess.run(check, capture_output=True).returncode != 0:
+            parser.error(f"--reference {args.reference!r} is not a commit of {REPO} (see `git log --oneline`)")
     threads = use_free_cores(args.threads)
     with tempfile.TemporaryDirectory(prefix="bench-train-ref-") as scratch:
         tree = None
