@@ -176,3 +176,22 @@ def test_resumed_run_reports_this_sessions_steps_and_time(tmp_path, capsys):
     assert cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(out), "--resume", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "trained ram to 3,072 steps (" in printed and "this session" in printed
+
+
+def test_hparams_from_builds_what_ram_train_builds(tmp_path):
+    """The public ``hparams_from``: a recipe, then --set (later wins), --num-envs and --env-arg."""
+    got = cli.hparams_from(
+        "ram", "ram_mnist", ["learning_rate=0.003", "core=lstm"], ["initial_location=center"], num_envs=64
+    )
+    assert got["learning_rate"] == 0.003 and got["core"] == "lstm" and got["num_envs"] == 64
+    assert got["lr_schedule"] == "cosine"  # from the recipe
+    assert got["env_kwargs"] == {"initial_location": "center"}
+    assert "env_kwargs" not in cli.hparams_from("ppo")
+    with pytest.raises(ValueError, match="--set takes key=value"):
+        cli.hparams_from("ram", sets=["learning_rate"])
+    with pytest.raises(ValueError, match="--env-arg takes key=value"):
+        cli.hparams_from("ram", env_args=["=3"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("learning_rate: [1\n")
+    with pytest.raises(ValueError, match="--config"):
+        cli.hparams_from("ram", str(bad))
