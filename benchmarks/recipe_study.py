@@ -40,6 +40,8 @@ class Study:
     base: str
     #: variant -> (what it changes, ``--set`` / ``--env-arg`` arguments)
     variants: dict[str, tuple[str, list[str]]]
+    #: glimpses per episode of the env's default (for runs without ``n_glimpses``)
+    glimpses: int = 8
 
 
 CLUTTER = Study(
@@ -86,6 +88,7 @@ CLUTTER = Study(
 MNIST_FAST = Study(
     env="RAM-MNIST-v0",
     base="agents/ram/recipes/ram_mnist.yaml",
+    glimpses=6,
     variants={
         "base": ("today's recipe (ram_mnist.yaml)", []),
         "center": ("first fixation at the centre", ["--env-arg", "initial_location=center"]),
@@ -116,7 +119,7 @@ def run(study: Study, variant: str, seed: int, steps: int, out: Path, extra: lis
     return run_dir
 
 
-def summary(run_dir: Path) -> dict[str, float] | None:
+def summary(run_dir: Path, default_glimpses: int = 8) -> dict[str, float] | None:
     if not (run_dir / "eval.json").exists():
         return None
     result = json.loads((run_dir / "eval.json").read_text())
@@ -128,14 +131,14 @@ def summary(run_dir: Path) -> dict[str, float] | None:
         "train_acc": 100 * statistics.fmean(float(r["accuracy"]) for r in last),
         "seconds": float(rows[-1]["time"]),
         "steps": float(rows[-1]["env_steps"]),
-        "glimpses": float(result.get("mean_glimpses") or fixed_length(run_dir)),
+        "glimpses": float(result.get("mean_glimpses") or fixed_length(run_dir, default_glimpses)),
     }
 
 
-def fixed_length(run_dir: Path) -> int:
-    """Glimpses per episode of a run without early stopping: its ``n_glimpses`` (8 by default)."""
+def fixed_length(run_dir: Path, default: int = 8) -> int:
+    """Glimpses per episode of a run without early stopping: its ``n_glimpses`` (``default``)."""
     config = json.loads((run_dir / "config.json").read_text())
-    return int(config.get("config", {}).get("env_kwargs", {}).get("n_glimpses", 8))
+    return int(config.get("config", {}).get("env_kwargs", {}).get("n_glimpses", default))
 
 
 def table(study: Study, out: Path, seeds: list[int], steps: int) -> str:
@@ -149,7 +152,7 @@ def table(study: Study, out: Path, seeds: list[int], steps: int) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, (change, _) in study.variants.items():
-        got = [s for s in (summary(out / f"{name}-s{seed}") for seed in seeds) if s is not None]
+        got = [s for s in (summary(out / f"{name}-s{seed}", study.glimpses) for seed in seeds) if s is not None]
         if not got:
             lines.append(f"| {name} | {change} | (not run yet) | | | | | |")
             continue
