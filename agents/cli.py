@@ -35,7 +35,7 @@ def _parse_value(text: str) -> Any:
     try:
         return parse(text, f"the value {text!r}")
     except YamlFileError as err:
-        raise SystemExit(f"ram train: {err}") from None
+        raise ValueError(str(err)) from None
 
 
 def hparams_from(

@@ -191,6 +191,8 @@ def test_hparams_from_builds_what_ram_train_builds(tmp_path):
         cli.hparams_from("ram", sets=["learning_rate"])
     with pytest.raises(ValueError, match="--env-arg takes key=value"):
         cli.hparams_from("ram", env_args=["=3"])
+    with pytest.raises(ValueError, match="the value"):
+        cli.hparams_from("ram", sets=["learning_rate=[1"])
     bad = tmp_path / "bad.yaml"
     bad.write_text("learning_rate: [1\n")
     with pytest.raises(ValueError, match="--config"):
