@@ -38,6 +38,17 @@ def _parse_value(text: str) -> Any:
         raise ValueError(str(err)) from None
 
 
+def _key_values(option: str, items: Sequence[str]) -> dict[str, Any]:
+    """``{key: YAML value}`` of ``option``'s ``key=value`` items, in order (a later key wins)."""
+    pairs: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{option} takes key=value, got {item!r}")
+        pairs[key.strip()] = _parse_value(value)
+    return pairs
+
+
 def hparams_from(
     algo: str,
     config: str | None = None,
@@ -71,19 +82,11 @@ def hparams_from(
             params.update(resolve_config(config) if recipes else load_mapping(config))
         except YamlFileError as err:
             raise ValueError(f"--config: {err}") from None
-    for item in sets:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set takes key=value, got {item!r}")
-        params[key.strip()] = _parse_value(value)
+    params.update(_key_values("--set", sets))
     if num_envs is not None:
         params["num_envs"] = num_envs
     env_kwargs = dict(params.pop("env_kwargs", {}) or {})
-    for item in env_args:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--env-arg takes key=value, got {item!r}")
-        env_kwargs[key.strip()] = _parse_value(value)
+    env_kwargs.update(_key_values("--env-arg", env_args))
     if env_kwargs:
         params["env_kwargs"] = env_kwargs
     return params
