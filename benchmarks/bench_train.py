@@ -8,12 +8,15 @@ shapes and batch (measured here, forward and backward products), and the ratio o
 how near the hardware limit training runs.
 
     python benchmarks/bench_train.py [--env RAM-ClutteredMNIST-v0] [--batches 128 512] [--seconds 10]
-        [--reference COMMIT]
+        [--reference COMMIT] [--breakdown]
 
 ``--reference COMMIT`` also times that commit's trainer in the same run (a ``git worktree``
 of it, imported in a subprocess, each row measured right after the current code's) and
-adds its images/s and the speed-up.  Run it on an otherwise idle machine; compare rates
-only within one run.
+adds its images/s and the speed-up.  ``--breakdown`` adds a second table: where one update's
+time goes (the env's reset, its steps, the model's forward and backward alone on fixed
+glimpses, and the rest: loss, optimizer, conversions, Python), each part timed on its own
+with every reset in line.  Run it on an otherwise idle machine; compare rates only within
+one run.
 """
 
 from __future__ import annotations
@@ -92,6 +95,59 @@ def measure(env_id: str, core: str, batch: int, seconds: float, reset_ahead: boo
     }
 
 
+def _ms_per_call(fn, seconds: float) -> float:
+    """Mean wall-clock milliseconds of ``fn()`` over about ``seconds`` (after one warm-up call)."""
+    fn()
+    calls, start = 0, time.perf_counter()
+    while calls < 3 or time.perf_counter() - start < seconds:
+        fn()
+        calls += 1
+    return (time.perf_counter() - start) / calls * 1000
+
+
+def breakdown(env_id: str, core: str, batch: int, seconds: float) -> dict[str, float]:
+    """Milliseconds of one update (every reset in line) and of its parts, each timed alone:
+    ``update``, ``reset`` (``envs.reset()``), ``steps`` (an episode's ``envs.step`` calls with
+    fixed actions), ``model`` (forward and backward of the model over one episode's glimpses,
+    no env, loss or optimizer) and ``rest`` (``update`` minus the three)."""
+    import numpy as np
+
+    agent = RAM(env_id, seed=0, num_envs=batch, core=core)
+    agent.overlap_resets = False
+    envs = agent._make_envs()
+    agent.total_timesteps = 10**12
+    rollout = agent.collect(envs, seed=0)
+    n_steps = rollout.alive.shape[0]
+    update = _ms_per_call(lambda: agent.train_step(envs), seconds)
+    reset = _ms_per_call(envs.reset, seconds / 2)
+    obs, _ = envs.reset()
+    action = {"location": np.zeros((batch, 2), np.float32), agent.action_key: np.zeros(batch, np.int64)}
+
+    def episode() -> None:
+        envs.reset()
+        for _ in range(n_steps):
+            envs.step(action)
+
+    steps = _ms_per_call(episode, seconds / 2) - reset
+    policy = agent.policy
+    glimpses = torch.as_tensor(np.repeat(obs["glimpse"][None], n_steps, 0))
+    where = torch.as_tensor(np.repeat(obs["location"][None], n_steps, 0))
+
+    def model() -> None:
+        state = policy.initial_state(batch)
+        total = torch.zeros(())
+        for t in range(n_steps):
+            out = policy(glimpses[t], where[t], state, sample_action=False)
+            state = out.state
+            total = total + out.location_log_prob.sum() + (out.baseline.sum() if out.baseline is not None else 0)
+        (total + out.action_logits.logsumexp(-1).sum()).backward()
+        policy.zero_grad(set_to_none=True)
+
+    model_ms = _ms_per_call(model, seconds / 2)
+    rest = update - reset - steps - model_ms
+    return {"update": update, "reset": reset, "steps": steps, "model": model_ms, "rest": rest}
+
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -126,6 +182,7 @@ def main() -> None:
     parser.add_argument(
         "--without-reset-ahead", action="store_true", help="also time the current code with every env reset in line"
     )
+    parser.add_argument("--breakdown", action="store_true", help="also print where an update's time goes")
     args = parser.parse_args()
     if args.reference:
         check = ["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{args.reference}^{{commit}}"]
@@ -178,6 +235,21 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
                 ref = reference_images_per_second(tree, args.env, core, batch, args.seconds, threads)
                 row += f" {ref:,.0f} | {m['images'] / ref:.2f}x |"
             print(row, flush=True)
+    if args.breakdown:
+        print()
+        print(
+            "| core | batch | update ms (resets in line) | env reset ms | env steps ms "
+            "| model forward+backward ms | rest ms |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for core in args.cores:
+            for batch in args.batches:
+                b = breakdown(args.env, core, batch, args.seconds)
+                print(
+                    f"| {core} | {batch} | {b['update']:.1f} | {b['reset']:.1f} | {b['steps']:.1f} | "
+                    f"{b['model']:.1f} | {b['rest']:.1f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -70,9 +70,9 @@ def main() -> None:
     out = Path(args.out)
     try:
         hparams = hparams_from("ram", args.config, args.set, args.env_arg)
-    except ValueError as err:
+        agent = RAM(args.env, seed=args.seed, **hparams)
+    except ValueError as err:  # a bad setting, env keyword or env id, named
         parser.error(str(err))
-    agent = RAM(args.env, seed=args.seed, **hparams)
     snapshots = Snapshots(agent, out / "snapshots", args.every)
     outcome = train(agent, out, 10**10, time_budget=args.minutes, tensorboard=False, seed=args.seed, callback=snapshots)
     trained = time.perf_counter() - snapshots.started

@@ -1,0 +1,50 @@
+"""Bad input to the benchmark scripts gives a named error before any work starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize("reference", ["not-a-commit", "0000000000000000000000000000000000000000"])
+def test_bench_train_refuses_a_reference_that_is_not_a_commit(reference):
+    result = run_script("benchmarks/bench_train.py", "--reference", reference, "--seconds", "0.1")
+    assert result.returncode == 2
+    assert f"--reference {reference!r} is not a commit" in result.stderr
+    assert "fatal:" not in result.stderr  # our message, not git's
+    assert "| core |" not in result.stdout  # nothing was timed
+
+
+def test_recipe_study_refuses_an_unknown_variant(tmp_path):
+    result = run_script(
+        "benchmarks/recipe_study.py", "--study", "mnist-fast", "--variants", "base", "no-such", "--out", str(tmp_path)
+    )
+    assert result.returncode == 2
+    assert "unknown variant(s) ['no-such'] of study 'mnist-fast'" in result.stderr
+    assert not any(tmp_path.iterdir())  # no run started
+
+
+def test_time_to_accuracy_refuses_a_bad_setting(tmp_path):
+    result = run_script(
+        "benchmarks/time_to_accuracy.py", "--minutes", "0.01", "--set", "no_such_field=1", "--out", str(tmp_path / "t")
+    )
+    assert result.returncode != 0
+    assert "no_such_field" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "t").exists()
