@@ -14,6 +14,7 @@ its auxiliary loss.  The policy acts on glimpses alone either way.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,15 @@ class TrueStateBlock:
         return out.baseline
 
 
+class _Snapshot:
+    """The env generators' states as a background reset found them (``states``), and an
+    event set once they were copied (or the copy failed)."""
+
+    def __init__(self) -> None:
+        self.states: list[dict[str, Any]] | None = None
+        self.taken = threading.Event()
+
+
 class ResetAhead:
     """The next batch's ``envs.reset()``, run in a background thread during this update.
 
@@ -116,15 +126,26 @@ class ResetAhead:
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: tuple[gym.vector.VectorEnv, Future, list[dict[str, Any]]] | None = None
+        self._pending: tuple[gym.vector.VectorEnv, Future, _Snapshot] | None = None
 
     def start(self, envs: gym.vector.VectorEnv) -> None:
-        """Begin ``envs.reset()`` (unseeded: the generators continue) in the background."""
+        """Begin ``envs.reset()`` (unseeded: the generators continue) in the background.
+
+        The background thread first copies the env generators' states (for
+        :meth:`rng_state`), then resets: neither costs the training thread anything."""
         self.wait()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ram-reset")
-        before = ram_env.get_rng_state(envs)
-        self._pending = (envs, self._pool.submit(envs.reset), before)
+        snapshot = _Snapshot()
+
+        def reset() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+            try:
+                snapshot.states = ram_env.get_rng_state(envs)
+            finally:
+                snapshot.taken.set()  # even on an error: rng_state() must not wait forever
+            return envs.reset()
+
+        self._pending = (envs, self._pool.submit(reset), snapshot)
 
     def take(self, envs: gym.vector.VectorEnv, seed: int | None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """``envs.reset(seed=seed)``: the reset begun by :meth:`start` when it was of these
@@ -141,7 +162,11 @@ class ResetAhead:
     def rng_state(self, envs: gym.vector.VectorEnv) -> list[dict[str, Any]] | None:
         """The generator states of ``envs`` before a reset in flight (``None``: none is)."""
         if self._pending is not None and self._pending[0] is envs:
-            return self._pending[2]
+            _, future, snapshot = self._pending
+            snapshot.taken.wait()
+            if snapshot.states is None:
+                future.result()  # the copy failed: re-raise its error here
+            return snapshot.states
         return None
 
     def wait(self) -> None:
