@@ -48,3 +48,19 @@ def test_time_to_accuracy_refuses_a_bad_setting(tmp_path):
     assert "no_such_field" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "t").exists()
+
+
+def test_bench_train_prints_both_tables():
+    result = run_script(
+        "benchmarks/bench_train.py",
+        *("--env", "RAM-MNIST-v0", "--batches", "8", "--cores", "rnn", "--seconds", "0.05", "--threads", "1"),
+        "--breakdown",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    speed = [line for line in lines if line.startswith("| rnn | 8 |")]
+    assert len(speed) == 2  # one row in each table
+    assert "| env reset ms |" in result.stdout
+    update, reset, steps, model, rest = (float(x) for x in speed[1].strip("|").split("|")[2:])
+    assert update > 0 and reset > 0 and model > 0
+    assert abs(update - (reset + steps + model + rest)) < 0.2  # the parts add up (rounding)
