@@ -66,12 +66,18 @@ def main() -> None:
     args = parser.parse_args()
     if not args.minutes > 0 or not args.every > 0:
         raise SystemExit("--minutes and --every must be > 0")
+    import gymnasium as gym
+
+    import ram_env
+
+    if args.env not in gym.envs.registry:
+        parser.error(f"unknown environment {args.env!r}; ram-gym's are {', '.join(ram_env.ENV_IDS)}")
     threads = use_free_cores(args.threads)
     out = Path(args.out)
     try:
         hparams = hparams_from("ram", args.config, args.set, args.env_arg)
         agent = RAM(args.env, seed=args.seed, **hparams)
-    except ValueError as err:  # a bad setting, env keyword or env id, named
+    except ValueError as err:  # a bad setting or env keyword, named
         parser.error(str(err))
     snapshots = Snapshots(agent, out / "snapshots", args.every)
     outcome = train(agent, out, 10**10, time_budget=args.minutes, tensorboard=False, seed=args.seed, callback=snapshots)

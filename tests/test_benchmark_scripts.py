@@ -64,3 +64,10 @@ def test_bench_train_prints_both_tables():
     update, reset, steps, model, rest = (float(x) for x in speed[1].strip("|").split("|")[2:])
     assert update > 0 and reset > 0 and model > 0
     assert abs(update - (reset + steps + model + rest)) < 0.2  # the parts add up (rounding)
+
+
+def test_time_to_accuracy_refuses_an_unknown_env(tmp_path):
+    result = run_script("benchmarks/time_to_accuracy.py", "--env", "RAM-Nope-v0", "--out", str(tmp_path / "t"))
+    assert result.returncode == 2
+    assert "unknown environment 'RAM-Nope-v0'" in result.stderr and "RAM-MNIST-v0" in result.stderr
+    assert not (tmp_path / "t").exists()
