@@ -8,11 +8,13 @@ shapes and batch (measured here, forward and backward products), and the ratio o
 how near the hardware limit training runs.
 
     python benchmarks/bench_train.py [--env RAM-ClutteredMNIST-v0] [--batches 128 512] [--seconds 10]
-        [--reference COMMIT] [--breakdown]
+        [--reference COMMIT] [--without-reset-ahead] [--compiled] [--breakdown]
 
 ``--reference COMMIT`` also times that commit's trainer in the same run (a ``git worktree``
 of it, imported in a subprocess, each row measured right after the current code's) and
-adds its images/s and the speed-up.  ``--breakdown`` adds a second table: where one update's
+adds its images/s and the speed-up.  ``--without-reset-ahead`` and ``--compiled`` add the
+current code's images/s with every env reset in line and with ``torch.compile`` on the glimpse
+and core networks.  ``--breakdown`` adds a second table: where one update's
 time goes (the env's reset, its steps, the model's forward and backward alone on fixed
 glimpses, and the rest: loss, optimizer, conversions, Python), each part timed on its own
 with every reset in line.  Run it on an otherwise idle machine; compare rates only within
@@ -67,14 +69,23 @@ def matmul_rate(shapes: list[tuple[int, int]], batch: int, seconds: float = 2.0)
     return done * flops / (time.perf_counter() - start) / 1e9
 
 
-def measure(env_id: str, core: str, batch: int, seconds: float, reset_ahead: bool = True) -> dict[str, float]:
+def measure(
+    env_id: str, core: str, batch: int, seconds: float, reset_ahead: bool = True, compiled: bool = False
+) -> dict[str, float]:
     """One row: real RAM updates for ``seconds`` (``reset_ahead=False``: every reset in line,
-    as before :class:`agents.ram.rollout.ResetAhead`)."""
+    as before :class:`agents.ram.rollout.ResetAhead`; ``compiled``: the glimpse and core
+    networks wrapped in ``torch.compile``, timed after two warm-up updates)."""
     agent = RAM(env_id, seed=0, num_envs=batch, core=core)
     agent.overlap_resets = reset_ahead
+    if compiled:
+        policy = agent.policy
+        policy.glimpse_network = torch.compile(policy.glimpse_network, dynamic=False)  # type: ignore[assignment]
+        policy.core_network = torch.compile(policy.core_network, dynamic=False)  # type: ignore[assignment]
     envs = agent._make_envs()
     agent.total_timesteps = 10**12
-    agent.train_step(envs, seed=0)  # warm-up
+    agent.train_step(envs, seed=0)  # warm-up (and compilation)
+    if compiled:
+        agent.train_step(envs)
     episodes = steps = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -183,6 +194,9 @@ def main() -> None:
         "--without-reset-ahead", action="store_true", help="also time the current code with every env reset in line"
     )
     parser.add_argument("--breakdown", action="store_true", help="also print where an update's time goes")
+    parser.add_argument(
+        "--compiled", action="store_true", help="also time the current code with torch.compile on the model"
+    )
     args = parser.parse_args()
     if args.reference:
         check = ["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{args.reference}^{{commit}}"]
@@ -216,12 +230,13 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
     )
     ref_head = f" images/s at {commit} | speed-up |" if commit else ""
     inline_head = " images/s, resets in line |" if args.without_reset_ahead else ""
+    inline_head += " images/s, torch.compile |" if args.compiled else ""
     print(
         "| core | batch | images/s | env steps/s | MFLOP per glimpse | achieved GFLOP/s | matmul GFLOP/s | ratio |"
         + inline_head
         + ref_head
     )
-    print("|---|---|---|---|---|---|---|---|" + ("---|" if inline_head else "") + ("---|---|" if commit else ""))
+    print("|---|---|---|---|---|---|---|---|" + "---|" * inline_head.count("|") + ("---|---|" if commit else ""))
     for core in args.cores:
         for batch in args.batches:
             m = measure(args.env, core, batch, args.seconds)
@@ -231,6 +246,11 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
             )
             if args.without_reset_ahead:
                 row += f" {measure(args.env, core, batch, args.seconds, reset_ahead=False)['images']:,.0f} |"
+            if args.compiled:
+                try:
+                    row += f" {measure(args.env, core, batch, args.seconds, compiled=True)['images']:,.0f} |"
+                except Exception as err:  # no compiler, or torch.compile cannot handle the model: say so
+                    row += f" n/a ({type(err).__name__}) |"
             if tree is not None:
                 ref = reference_images_per_second(tree, args.env, core, batch, args.seconds, threads)
                 row += f" {ref:,.0f} | {m['images'] / ref:.2f}x |"
