@@ -8,17 +8,19 @@ shapes and batch (measured here, forward and backward products), and the ratio o
 how near the hardware limit training runs.
 
     python benchmarks/bench_train.py [--env RAM-ClutteredMNIST-v0] [--batches 128 512] [--seconds 10]
-        [--reference COMMIT] [--without-reset-ahead] [--compiled] [--breakdown]
+        [--reference COMMIT] [--without-reset-ahead] [--with-reset-ahead] [--compiled] [--breakdown]
 
 ``--reference COMMIT`` also times that commit's trainer in the same run (a ``git worktree``
 of it, imported in a subprocess, each row measured right after the current code's) and
-adds its images/s and the speed-up.  ``--without-reset-ahead`` and ``--compiled`` add the
-current code's images/s with every env reset in line and with ``torch.compile`` on the glimpse
-and core networks.  ``--breakdown`` adds a second table: where one update's
-time goes (the env's reset, its steps, the model's forward and backward alone on fixed
-glimpses, and the rest: loss, optimizer, conversions, Python), each part timed on its own
-with every reset in line.  Run it on an otherwise idle machine; compare rates only within
-one run.
+adds its images/s and the speed-up.  The first column is the trainer as it runs by default
+(:attr:`agents.ram.RAM.overlap_resets`: the next env reset in a background thread only when
+torch leaves a core free); ``--without-reset-ahead``, ``--with-reset-ahead`` and ``--compiled``
+add the current code's images/s with every env reset in line, with every reset in the
+background, and with ``torch.compile`` on the glimpse and core networks.  ``--breakdown``
+adds a second table: where one update's time goes (the env's reset, its steps, the model's
+forward and backward alone on fixed glimpses, and the rest: loss, optimizer, conversions,
+Python), each part timed on its own with every reset in line.  Run it on an otherwise idle
+machine; compare rates only within one run.
 """
 
 from __future__ import annotations
@@ -70,10 +72,11 @@ def matmul_rate(shapes: list[tuple[int, int]], batch: int, seconds: float = 2.0)
 
 
 def measure(
-    env_id: str, core: str, batch: int, seconds: float, reset_ahead: bool = True, compiled: bool = False
+    env_id: str, core: str, batch: int, seconds: float, reset_ahead: bool | None = None, compiled: bool = False
 ) -> dict[str, float]:
-    """One row: real RAM updates for ``seconds`` (``reset_ahead=False``: every reset in line,
-    as before :class:`agents.ram.rollout.ResetAhead`; ``compiled``: the glimpse and core
+    """One row: real RAM updates for ``seconds`` (``reset_ahead``: the agent's ``overlap_resets``,
+    ``None`` its default, ``False`` every reset in line as before
+    :class:`agents.ram.rollout.ResetAhead`, ``True`` every reset in the background; ``compiled``: the glimpse and core
     networks wrapped in ``torch.compile``, timed after two warm-up updates)."""
     agent = RAM(env_id, seed=0, num_envs=batch, core=core)
     agent.overlap_resets = reset_ahead
@@ -193,6 +196,11 @@ def main() -> None:
     parser.add_argument(
         "--without-reset-ahead", action="store_true", help="also time the current code with every env reset in line"
     )
+    parser.add_argument(
+        "--with-reset-ahead",
+        action="store_true",
+        help="also time the current code with every env reset in a background thread",
+    )
     parser.add_argument("--breakdown", action="store_true", help="also print where an update's time goes")
     parser.add_argument(
         "--compiled", action="store_true", help="also time the current code with torch.compile on the model"
@@ -230,6 +238,7 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
     )
     ref_head = f" images/s at {commit} | speed-up |" if commit else ""
     inline_head = " images/s, resets in line |" if args.without_reset_ahead else ""
+    inline_head += " images/s, resets ahead |" if args.with_reset_ahead else ""
     inline_head += " images/s, torch.compile |" if args.compiled else ""
     print(
         "| core | batch | images/s | env steps/s | MFLOP per glimpse | achieved GFLOP/s | matmul GFLOP/s | ratio |"
@@ -246,6 +255,8 @@ def table(args: argparse.Namespace, threads: int, tree: Path | None) -> None:
             )
             if args.without_reset_ahead:
                 row += f" {measure(args.env, core, batch, args.seconds, reset_ahead=False)['images']:,.0f} |"
+            if args.with_reset_ahead:
+                row += f" {measure(args.env, core, batch, args.seconds, reset_ahead=True)['images']:,.0f} |"
             if args.compiled:
                 try:
                     row += f" {measure(args.env, core, batch, args.seconds, compiled=True)['images']:,.0f} |"

@@ -69,3 +69,18 @@ def test_gaussian_log_prob_is_the_normal_distributions():
 
     mean, x = torch.randn(7, 3), torch.randn(7, 3)
     torch.testing.assert_close(gaussian_log_prob(x, mean, 0.17), Normal(mean, 0.17).log_prob(x).sum(-1))
+
+
+def test_by_default_the_reset_runs_ahead_only_when_torch_leaves_a_core_free(monkeypatch):
+    agent = RAM("RAM-MNIST-v0", seed=3, num_envs=4)
+    assert agent.overlap_resets is None
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert not agent._overlapping()  # every core runs torch: in line
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert agent._overlapping()  # a spare core: in the background
+    agent.overlap_resets = False
+    assert not agent._overlapping()
+    agent.overlap_resets = True
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert agent._overlapping()

@@ -105,9 +105,12 @@ class RAM:
         self._restored_rng: dict[str, Any] | None = None  # RNG states from a checkpoint, for exact resume
         self._reset_ahead = ResetAhead()  # the next update's env reset, overlapped with this one's backward
         #: run the next batch's env reset in a background thread beside this update's backward pass
-        #: and optimizer step (:class:`agents.ram.rollout.ResetAhead`). Training is the same either
-        #: way; ``False`` puts every reset in line (for timing the overlap, or to debug).
-        self.overlap_resets = True
+        #: and optimizer step (:class:`agents.ram.rollout.ResetAhead`): ``True``, ``False`` (every
+        #: reset in line), or ``None`` (default): only while torch uses fewer threads than the
+        #: machine has cores, so the reset has a core of its own (with every core running torch the
+        #: overlap measured 4-9% slower; with one spare core 7-33% faster: benchmarks/RESULTS.md).
+        #: Training is the same either way.
+        self.overlap_resets: bool | None = None
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
@@ -168,7 +171,7 @@ class RAM:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         rollout = self.collect(envs, seed=seed)
-        if self.overlap_resets:
+        if self._overlapping():
             self._reset_ahead.start(envs)  # the next batch's reset runs beside the backward pass
         loss, terms = hybrid_loss(rollout, bool(cfg.supervised), **cfg.loss_options())
         self.optimizer.zero_grad(set_to_none=True)
@@ -177,6 +180,12 @@ class RAM:
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.policy.parameters(), max_norm, foreach=True))
         self.optimizer.step()
         return self._metrics(rollout, lr, grad_norm, terms)
+
+    def _overlapping(self) -> bool:
+        """Whether this update starts the next reset in the background (see ``overlap_resets``)."""
+        if self.overlap_resets is None:
+            return torch.get_num_threads() < (os.cpu_count() or 1)
+        return bool(self.overlap_resets)
 
     def _metrics(self, rollout: Rollout, lr: float, grad_norm: float, terms: dict[str, float]) -> dict[str, float]:
         """Count the batch's steps and episodes; the update's metrics."""
