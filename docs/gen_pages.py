@@ -146,6 +146,8 @@ def home_page() -> str:
     text = (ROOT / "README.md").read_text()
     text = text.replace("](docs/", "](").replace("](benchmarks/RESULTS.md)", "](results.md)")
     text = text.replace("](benchmarks/RESULTS.md#", "](results.md#")
+    # other files under benchmarks/ (the sweep's curves) are not part of the site: name them
+    text = re.sub(r"!?\[([^\]]*)\]\((benchmarks/[^)]+)\)", r"\1 (`\2` in the repository)", text)
     return text.replace("or read the pages here", "or read them on GitHub")
 
 
