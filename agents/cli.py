@@ -49,6 +49,17 @@ def _key_values(option: str, items: Sequence[str]) -> dict[str, Any]:
     return pairs
 
 
+def unknown_env_error(env_id: str) -> str | None:
+    """The message naming an unregistered environment id, or None if ``env_id`` is registered."""
+    import gymnasium as gym
+
+    import ram_env
+
+    if env_id in gym.envs.registry:
+        return None
+    return f"unknown environment {env_id!r}; ram-gym's are {', '.join(ram_env.ENV_IDS)}"
+
+
 def hparams_from(
     algo: str,
     config: str | None = None,
@@ -118,16 +129,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise SystemExit(f"ram train: --time-budget must be > 0 minutes, got {args.time_budget}")
     if args.minutes is not None and not args.minutes > 0:
         raise SystemExit(f"ram train: --minutes must be > 0, got {args.minutes}")
-    import gymnasium as gym
-
-    import ram_env
-
     try:
         algorithm(args.algo)  # a plug-in is imported and checked against the contract here
     except ValueError as err:
         raise SystemExit(f"ram train: {err}") from None
-    if args.env not in gym.envs.registry:
-        raise SystemExit(f"ram train: unknown environment {args.env!r}; ram-gym's are {', '.join(ram_env.ENV_IDS)}")
+    if (unknown := unknown_env_error(args.env)) is not None:
+        raise SystemExit(f"ram train: {unknown}")
     options = {
         "minutes": args.minutes,
         "checkpoint_every": args.checkpoint_every,

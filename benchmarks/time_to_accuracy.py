@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from agents.cli import hparams_from
+from agents.cli import hparams_from, unknown_env_error
 from agents.evaluation import evaluate
 from agents.ram import RAM
 from agents.threads import use_free_cores
@@ -66,12 +66,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.minutes > 0 or not args.every > 0:
         raise SystemExit("--minutes and --every must be > 0")
-    import gymnasium as gym
-
-    import ram_env
-
-    if args.env not in gym.envs.registry:
-        parser.error(f"unknown environment {args.env!r}; ram-gym's are {', '.join(ram_env.ENV_IDS)}")
+    if (unknown := unknown_env_error(args.env)) is not None:
+        parser.error(unknown)
     threads = use_free_cores(args.threads)
     out = Path(args.out)
     try:
