@@ -16,8 +16,11 @@ error, training accuracy over the last 50 updates, wall-clock, env steps) is wri
     python benchmarks/recipe_study.py --study mnist-fast --steps 15000000 --seeds 0
 
 Each run's summary (``eval.json``, ``config.json``, ``progress.csv``) is committed under
-``benchmarks/results/<study>_study/`` (``clutter_study``, ``mnist_fast_study``), so a later
-session continues a study where it stopped.
+``benchmarks/results/<study>_study/`` (``clutter_study``, ``mnist_fast_study``, ``translated_study``), so a later
+session continues a study where it stopped.  A third study, ``translated``, varies the
+shipped RAM-TranslatedMNIST-v0 recipe (``ram_translated_lstm.yaml``) the same way:
+
+    python benchmarks/recipe_study.py --study translated --steps 15000000 --seeds 0
 """
 
 from __future__ import annotations
@@ -100,7 +103,20 @@ MNIST_FAST = Study(
     },
 )
 
-STUDIES: dict[str, Study] = {"clutter": CLUTTER, "mnist-fast": MNIST_FAST}
+TRANSLATED = Study(
+    env="RAM-TranslatedMNIST-v0",
+    base="agents/ram/recipes/ram_translated_lstm.yaml",
+    variants={
+        "base": ("the shipped recipe (ram_translated_lstm.yaml: LSTM core, centre start)", []),
+        "batch128": ("128 episodes per update (2x the updates for the same env steps)", ["--set", "num_envs=128"]),
+        "batch64": ("64 episodes per update (4x the updates for the same env steps)", ["--set", "num_envs=64"]),
+        "std0.05": ("location std 0.05", ["--set", "location_std=0.05"]),
+        "std0.15": ("location std 0.15", ["--set", "location_std=0.15"]),
+        "hidden512": ("LSTM core of 512", ["--set", "hidden_size=512"]),
+    },
+)
+
+STUDIES: dict[str, Study] = {"clutter": CLUTTER, "mnist-fast": MNIST_FAST, "translated": TRANSLATED}
 
 
 def run(study: Study, variant: str, seed: int, steps: int, out: Path, extra: list[str]) -> Path:
@@ -201,7 +217,7 @@ def stop_figure(out: Path, seed: int, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--study", default="clutter", choices=list(STUDIES), help="which study (clutter)")
+    parser.add_argument("--study", default="clutter", choices=list(STUDIES), help="which study (default: clutter)")
     parser.add_argument("--steps", type=int, default=10_000_000, help="env steps per run (10M)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--variants", nargs="+", default=None, help="a subset of the study's variants (all)")
