@@ -114,7 +114,9 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
         raw = load_mapping(path)
     except YamlFileError as err:
         raise SweepConfigError(str(err)) from None
-    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    declared = {key: raw.get(key) for key in ("algos", "envs")}  # what the file's hparams may name
+    raw.update(overrides)
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
         raise SweepConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(_KEYS)}")
@@ -160,24 +162,37 @@ def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None)
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise SweepConfigError(f"{path}: {key} must map names to mappings, got {value!r}")
         raw[key] = value
-    names = {"hparams": set(raw["algos"]), "env_kwargs": set(raw["envs"])}
-    for key, allowed in names.items():
+    # The file's hparams / env_kwargs may name only what the file runs; an --algos / --envs
+    # override that runs a subset keeps the entries of that subset and drops the others.
+    file_algos, file_envs = (_as_list(declared[k]) or raw[k] for k in ("algos", "envs"))
+    names = {"hparams": (set(file_algos), set(raw["algos"])), "env_kwargs": (set(file_envs), set(raw["envs"]))}
+    for key, (allowed, running) in names.items():
         stray = sorted(set(raw[key]) - allowed)
         if stray:
             raise SweepConfigError(f"{path}: {key} names {stray}, which the sweep does not run ({sorted(allowed)})")
-    config = SweepConfig(**raw)
-    for algo, table in config.hparams.items():
+        raw[key] = {name: value for name, value in raw[key].items() if name in running}
+    for algo, table in raw["hparams"].items():
         for env_id in set(table) & set(ENV_IDS):
-            if env_id not in config.envs:
+            if env_id not in file_envs:
                 raise SweepConfigError(f"{path}: hparams of {algo} name {env_id}, which the sweep does not run")
             if not isinstance(table[env_id], dict):
                 raise SweepConfigError(f"{path}: hparams of {algo} for {env_id} must be a mapping")
+        raw["hparams"][algo] = {k: v for k, v in table.items() if k not in ENV_IDS or k in raw["envs"]}
+    config = SweepConfig(**raw)
+    for algo in config.hparams:
         for env_id in config.envs:
             try:
                 run_hparams(config, algo, env_id)
             except ValueError as err:
                 raise SweepConfigError(f"{path}: {err}") from None
     return config
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A sweep list as the file wrote it (one name or number may stand alone); [] if absent."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, int)) else list(value) if isinstance(value, list) else []
 
 
 def run_hparams(config: SweepConfig, algo: str, env_id: str) -> dict[str, Any]:

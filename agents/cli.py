@@ -543,9 +543,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, default=None, help="torch threads per run (default: the cores / --jobs)")
     bench.add_argument("--steps", type=int, default=None, help="override the budget (env steps per run)")
     bench.add_argument("--minutes", type=float, default=None, help="override the wall-clock cap per run")
-    bench.add_argument("--seeds", type=int, nargs="+", default=None, help="override the seeds")
-    bench.add_argument("--algos", nargs="+", default=None, help="override the algorithms")
-    bench.add_argument("--envs", nargs="+", default=None, help="override the env ids")
+    bench.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="override the seeds (a subset of the file's runs keeps their keys, so it reuses and resumes them)",
+    )
+    bench.add_argument(
+        "--algos",
+        nargs="+",
+        default=None,
+        help="override the algorithms (the file's hparams of the others are ignored)",
+    )
+    bench.add_argument(
+        "--envs", nargs="+", default=None, help="override the env ids (the file's settings of the others are ignored)"
+    )
     bench.add_argument("--eval-episodes", type=int, default=None, help="override the test episodes per run")
     bench.set_defaults(func=cmd_bench)
 

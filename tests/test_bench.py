@@ -155,6 +155,22 @@ def test_hparams_per_algorithm_and_environment_and_recipes(tmp_path):
     assert specs["ram", "RAM-Catch-v0"].hparams == catch and specs["a2c", "RAM-Catch-v0"].hparams == {"n_envs": 8}
 
 
+def test_overriding_algos_envs_and_seeds_runs_the_same_runs_as_the_whole_sweep(tmp_path):
+    from pathlib import Path
+
+    from agents.bench import expand
+
+    path = "benchmarks/configs/sweep_5m.yaml"
+    whole = {s.name: s for s in expand(load_sweep(path))}
+    part = expand(load_sweep(path, {"algos": ["ram-rl", "a2c"], "envs": ["RAM-Catch-v0"], "seeds": [2]}))
+    assert [(s.algo, s.env_id, s.seed) for s in part] == [("ram-rl", "RAM-Catch-v0", 2), ("a2c", "RAM-Catch-v0", 2)]
+    for spec in part:  # same hyper-parameters, same key: the subset resumes and skips the whole sweep's runs
+        assert whole[spec.name] == spec
+    typo = Path(path).read_text().replace("hparams:\n", "hparams:\n  rma: {}\n", 1)
+    with pytest.raises(SweepConfigError, match="hparams names \\['rma'\\]"):  # the file itself is still checked
+        load_sweep(_write(tmp_path, typo), {"algos": ["ram"]})
+
+
 def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path, monkeypatch):
     import os
     import signal
