@@ -14,6 +14,7 @@ name                         for
 ``ram_translated_lstm_b64``  RAM-TranslatedMNIST-v0: ``ram_translated_lstm`` with 64-episode batches
 ``ram_cluttered``            RAM-ClutteredMNIST-v0 (ReLU RNN; shipped before the clutter study)
 ``ram_cluttered_lstm``       RAM-ClutteredMNIST-v0: the clutter study's choice (the shipped model)
+``ram_cluttered_lstm_b64``   RAM-ClutteredMNIST-v0: ``ram_cluttered_lstm`` with 64-episode batches
 ``ram_cluttered100``         RAM-ClutteredMNIST100-v0 (ReLU RNN; shipped before the clutter study)
 ``ram_cluttered100_lstm``    RAM-ClutteredMNIST100-v0 with the clutter study's changes (the shipped model)
 ``ram_catch``                RAM-Catch-v0 (true-state critic and decoder)
