@@ -206,3 +206,20 @@ def test_an_interrupted_run_continues_from_its_checkpoint(tmp_path, monkeypatch)
     capped = RunSpec("a2c", "RAM-MNIST-v0", 0, 10**8, 0.02, 50, {"n_envs": 8}, {})
     result = execute(capped, str(tmp_path / "capped"), 1)
     assert result["status"] == "ok" and result["env_steps"] < 10**8
+
+
+def test_every_shipped_recipe_is_a_valid_config_and_is_in_the_index():
+    """Each ``agents/ram/recipes/*.yaml`` loads, type-checks as RAMConfig fields, passes the
+    config checks for its task, and is listed in the package's recipe table."""
+    import agents.ram.recipes as recipes
+    from agents.ram.config import RAMConfig, check_config, typed_hparams
+
+    names = recipes.available_recipes()
+    assert {"ram_translated_lstm", "ram_translated_lstm_std015", "ram_translated_lstm_std020"} <= set(names)
+    for name in names:
+        hparams = typed_hparams(recipes.load_recipe(name))
+        env_kwargs = hparams.get("env_kwargs", {})
+        assert isinstance(env_kwargs, dict), name
+        action_key = "move" if name == "ram_catch" else "label"
+        check_config(RAMConfig(**{**hparams, "core": hparams.get("core", "rnn")}), action_key)
+        assert f"``{name}``" in (recipes.__doc__ or ""), f"{name} missing from the recipe table"
