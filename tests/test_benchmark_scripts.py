@@ -71,3 +71,18 @@ def test_time_to_accuracy_refuses_an_unknown_env(tmp_path):
     assert result.returncode == 2
     assert "unknown environment 'RAM-Nope-v0'" in result.stderr and "RAM-MNIST-v0" in result.stderr
     assert not (tmp_path / "t").exists()
+
+
+def test_fixation_errors_prints_correct_and_wrong_rows_and_refuses_a_bad_n():
+    result = run_script("benchmarks/fixation_errors.py", "--pretrained", "RAM-MNIST-v0", "--n", "300")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("RAM-MNIST-v0: test images 0..299, ")
+    assert lines[3].startswith("| correct (") and lines[4].startswith("| wrong (")
+    n_correct = int(lines[3].split("(")[1].split(")")[0])
+    n_wrong = int(lines[4].split("(")[1].split(")")[0])
+    assert n_correct + n_wrong == 300 and n_correct > 280  # the shipped model: about 1% wrong
+    median = float(lines[3].split("|")[2].split()[0])
+    assert 0 <= median < 6  # on 28x28 MNIST it looks at the digit
+    bad = run_script("benchmarks/fixation_errors.py", "--pretrained", "RAM-MNIST-v0", "--n", "0")
+    assert bad.returncode != 0 and "--n must be in [1, 10000]" in bad.stderr
