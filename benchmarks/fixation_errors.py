@@ -33,11 +33,8 @@ NEAR, FAR = 6.0, 12.0  #: pixels: within half a finest 12x12 patch / a whole pat
 def digit_centres(dataset: Canvases, indices: np.ndarray) -> np.ndarray:
     """float64 ``(n, 2)`` ``(y, x)`` canvas pixel of the ink centre of test images ``indices``
     (their translation from the split's fixed layout table)."""
-    layouts = dataset.fixed_layouts(indices)
+    top, left = dataset.offsets(dataset.fixed_layouts(indices))
     h, w = dataset.image_shape
-    size = dataset.canvas_size
-    top = np.minimum((layouts[:, 1] * (size - h + 1)).astype(np.int64), size - h)  # as Canvases.render
-    left = np.minimum((layouts[:, 2] * (size - w + 1)).astype(np.int64), size - w)
     ink = dataset.images[indices].astype(np.float64)
     if ink.ndim == 4:  # colour: all channels
         ink = ink.sum(axis=3)
@@ -50,12 +47,15 @@ def digit_centres(dataset: Canvases, indices: np.ndarray) -> np.ndarray:
 
 def fixation_table(agent: RAM, n: int) -> tuple[str, list[str]]:
     """Play test images ``0 .. n-1`` and return a title and the markdown table's lines."""
-    probe = gym.make(agent.env_id, **{**agent.env_kwargs, "split": "test"})
-    task = ram_env.glimpse_task(probe)
-    if not isinstance(task, ClassificationTask):
+    probe = gym.make(agent.env_id, **agent.env_kwargs)
+    if ram_env.task_kind(probe) != "classification":
         raise SystemExit(f"fixation_errors: {agent.env_id} is not a classification env")
-    dataset = task.dataset
     probe.close()
+    test = gym.make(agent.env_id, **{**agent.env_kwargs, "split": "test"})
+    task = ram_env.glimpse_task(test)
+    assert isinstance(task, ClassificationTask)  # a classification env's task
+    dataset = task.dataset
+    test.close()
     if not 1 <= n <= len(dataset):
         raise SystemExit(f"fixation_errors: --n must be in [1, {len(dataset)}] for {agent.env_id}, got {n}")
     records = record_episodes(agent, n=n, split="test", seed=0)

@@ -120,6 +120,13 @@ class Canvases:
             raise ValueError(f"split {self.split!r} has no fixed first fixations")
         return _fixed_table(_FIXED_FIXATION_SEEDS[self.split], len(self), 2)[np.asarray(indices)]
 
+    def offsets(self, layouts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where :meth:`render` pastes the image of each layout: int64 ``(n,)`` top rows and
+        ``(n,)`` left columns of its top-left pixel on the canvas."""
+        u = np.asarray(layouts, dtype=np.float64)
+        h, w = self.image_shape
+        return _pick(u[:, 1], self.canvas_size - h + 1), _pick(u[:, 2], self.canvas_size - w + 1)
+
     def render(self, layouts: np.ndarray, indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Canvases for a batch of layouts.
 
@@ -147,7 +154,7 @@ class Canvases:
         tail = self.images.shape[3:]
         canvas = np.zeros((n, size, size, *tail), dtype=self.images.dtype)
         rows = np.arange(n)[:, None, None]
-        top, left = _pick(u[:, 1], size - h + 1), _pick(u[:, 2], size - w + 1)
+        top, left = self.offsets(u)
         r = top[:, None] + np.arange(h)
         c = left[:, None] + np.arange(w)
         canvas[rows, r[:, :, None], c[:, None, :]] = self.images[indices]

@@ -86,3 +86,5 @@ def test_fixation_errors_prints_correct_and_wrong_rows_and_refuses_a_bad_n():
     assert 0 <= median < 6  # on 28x28 MNIST it looks at the digit
     bad = run_script("benchmarks/fixation_errors.py", "--pretrained", "RAM-MNIST-v0", "--n", "0")
     assert bad.returncode != 0 and "--n must be in [1, 10000]" in bad.stderr
+    catch = run_script("benchmarks/fixation_errors.py", "--pretrained", "RAM-Catch-v0", "--n", "10")
+    assert catch.returncode != 0 and "RAM-Catch-v0 is not a classification env" in catch.stderr

@@ -132,3 +132,15 @@ def test_fixed_splits_have_fixed_layouts():
 def test_bad_canvas_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         DigitCanvases(**kwargs)
+
+
+def test_offsets_say_where_render_pastes_the_image():
+    from ram_env.datasets import DigitCanvases
+
+    canvases = DigitCanvases("test", canvas_size=60)
+    layouts = canvases.fixed_layouts(np.arange(5))
+    images, indices = canvases.render(layouts, np.arange(5))
+    top, left = canvases.offsets(layouts)
+    for i in range(5):
+        np.testing.assert_array_equal(images[i, top[i] : top[i] + 28, left[i] : left[i] + 28], canvases.images[i])
+        assert images[i].sum() == canvases.images[i].astype(np.int64).sum()  # nothing outside it
