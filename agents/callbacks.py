@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
@@ -89,25 +90,40 @@ class TimeLimit:
 
 class TimeBudget:
     """Fit a RAM run into ``minutes`` of wall-clock: after each update the budget becomes the
-    env steps the measured speed reaches by the deadline (never more than ``total``), so the
-    learning-rate schedule ends decayed and the run *finishes* on time, on any machine.
+    env steps done so far plus what the *recent* speed (the last ``window`` seconds) reaches in
+    the time left (never more than ``total``), so the learning-rate schedule ends decayed and
+    the run *finishes* on time, on any machine, even when its speed changes on the way (another
+    job on the machine starting or stopping).
 
     ``agent`` must have ``set_budget(total_timesteps)`` (:class:`agents.ram.RAM` does).
     """
 
-    def __init__(self, agent: Any, minutes: float, total: int) -> None:
+    def __init__(self, agent: Any, minutes: float, total: int, window: float = 300.0) -> None:
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
             raise ValueError(f"the time budget must be a number of minutes > 0, got {minutes!r}")
-        self.agent, self.total = agent, int(total)
+        if not hasattr(agent, "set_budget"):
+            raise ValueError("a time budget fits a RAM's schedule to a deadline; this agent has no set_budget")
+        self.agent, self.total, self.window = agent, int(total), float(window)
         self.seconds = 60.0 * float(minutes)
         self.started = time.perf_counter()
-        self.steps_before = int(agent.num_timesteps)
+        self.samples: deque[tuple[float, int]] = deque([(0.0, int(agent.num_timesteps))])
+
+    def reachable(self, elapsed: float, steps: int) -> int | None:
+        """The env steps the run reaches by the deadline at the speed of the last ``window``
+        seconds (``None`` before any speed is measured)."""
+        while len(self.samples) > 1 and elapsed - self.samples[1][0] >= self.window:
+            self.samples.popleft()  # keep one sample at least ``window`` old
+        then, steps_then = self.samples[0]
+        self.samples.append((elapsed, steps))
+        if elapsed <= then or steps <= steps_then:
+            return None
+        speed = (steps - steps_then) / (elapsed - then)
+        return steps + int(speed * max(0.0, self.seconds - elapsed))
 
     def __call__(self, metrics: dict[str, float]) -> bool:
         elapsed = time.perf_counter() - self.started
-        done = int(metrics["env_steps"]) - self.steps_before
-        if elapsed > 0 and done > 0:
-            reachable = self.steps_before + int(done / elapsed * self.seconds)
+        reachable = self.reachable(elapsed, int(metrics["env_steps"]))
+        if reachable is not None:
             self.agent.set_budget(min(self.total, reachable))
         return elapsed < self.seconds * 1.05  # a last safety stop, should the speed change
 

@@ -143,7 +143,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     try:
         if args.resume:
-            outcome = resume(out, args.steps, env_id=args.env, algo=explicit_algo, **options)
+            try:
+                outcome = resume(
+                    out, args.steps, env_id=args.env, algo=explicit_algo, time_budget=args.time_budget, **options
+                )
+            except ValueError as err:
+                raise SystemExit(f"ram train: {err}") from None
             print(f"resumed {out} ({outcome.agent.algo})")
         else:
             hparams = _hparams(args)
@@ -407,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="MINUTES",
         help="ram: finish the run in this much wall-clock time (the schedule is fitted to the steps this machine "
-        "manages, at most --steps), then save and score it",
+        "manages at its recent speed, at most --steps), then save and score it; with --resume, this continuation",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--out", default=None, help="run directory (default runs/ENV-ALGO-sSEED)")

@@ -241,11 +241,13 @@ def resume(
     tensorboard: bool = True,
     progress: bool = False,
     callback: Callback | None = None,
+    time_budget: float | None = None,
 ) -> RunOutcome:
     """Continue the run in ``out`` from its checkpoint, to ``total_timesteps`` (default: the
     budget it was started with).  ``env_id`` requires the checkpoint to be for that env;
     ``algo`` loads it with that algorithm (needed for a plug-in: a file never names the
-    module ram-gym imports)."""
+    module ram-gym imports).  ``time_budget``: minutes this continuation may take (RAM), as
+    in :func:`train` - the schedule is fitted to end decayed then, at most at ``total_timesteps``."""
     from agents.registry import load_agent
 
     out = Path(out)
@@ -254,6 +256,8 @@ def resume(
         if not checkpoint.exists():
             raise RunDirectoryError(f"no {CHECKPOINT} in {out}: nothing to resume")
         agent = load_agent(checkpoint, env_id=env_id, algo=algo)
+        if time_budget is not None and not hasattr(agent, "set_budget"):
+            raise ValueError(f"a time budget fits a RAM's schedule to a deadline; {agent.algo} has none (use minutes)")
         try:
             saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
         except json.JSONDecodeError as err:
@@ -271,7 +275,16 @@ def resume(
         progress_csv = out / "progress.csv"
         RunLogger.truncate(progress_csv, agent.num_timesteps)
         return _run(
-            agent, out, total, minutes, checkpoint_every, tensorboard, progress, _last_time(progress_csv), callback
+            agent,
+            out,
+            total,
+            minutes,
+            checkpoint_every,
+            tensorboard,
+            progress,
+            _last_time(progress_csv),
+            callback,
+            time_budget,
         )
 
 

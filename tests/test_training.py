@@ -108,3 +108,48 @@ def test_a_time_budget_finishes_the_run_on_time_with_its_schedule_decayed(tmp_pa
     rows = list(csv.DictReader(open(tmp_path / "run" / "progress.csv")))
     cfg = outcome.agent.config
     assert float(rows[-1]["learning_rate"]) < 0.2 * cfg.learning_rate  # the cosine ran (nearly) to its end
+
+
+def test_a_time_budget_on_resume_fits_the_continuation(tmp_path):
+    import time
+
+    first = train(_agent(), tmp_path / "run", 10**9, tensorboard=False, callback=_stop_after(3))
+    assert not first.finished
+    started = time.perf_counter()
+    outcome = resume(tmp_path / "run", tensorboard=False, time_budget=0.05)  # 3 seconds, not the 10**9 steps
+    elapsed = time.perf_counter() - started
+    assert outcome.finished and outcome.model.exists() and outcome.agent.num_timesteps < 10**9
+    assert 2.0 < elapsed < 6.0
+    rows = list(csv.DictReader(open(tmp_path / "run" / "progress.csv")))
+    assert float(rows[-1]["learning_rate"]) < 0.2 * outcome.agent.config.learning_rate
+
+
+class _Budgeted:
+    def __init__(self):
+        self.num_timesteps, self.budget = 0, None
+
+    def set_budget(self, total):
+        self.budget = total
+
+
+def test_a_time_budget_projects_with_the_recent_speed():
+    from agents.callbacks import TimeBudget
+
+    agent = _Budgeted()
+    budget = TimeBudget(agent, minutes=10, total=10**9, window=60)  # 600 s
+    assert budget.reachable(0.0, 0) is None
+    for t in range(1, 301):  # 100 steps/s for 300 s
+        budget.reachable(float(t), 100 * t)
+    for t in range(301, 421):  # then 400 steps/s for 120 s: the last 60 s decide
+        reached = budget.reachable(float(t), 30_000 + 400 * (t - 300))
+    assert reached == 30_000 + 400 * 120 + 400 * 180
+    assert budget.reachable(600.0, 200_000) == 200_000  # at the deadline: what is done
+
+
+def test_a_time_budget_needs_an_agent_that_can_change_its_budget():
+    from agents.callbacks import TimeBudget
+
+    with pytest.raises(ValueError, match="set_budget"):
+        TimeBudget(object(), minutes=1, total=10)
+    with pytest.raises(ValueError, match="minutes"):
+        TimeBudget(_Budgeted(), minutes=0, total=10)
