@@ -21,6 +21,12 @@ session continues a study where it stopped.  A third study, ``translated``, vari
 shipped RAM-TranslatedMNIST-v0 recipe (``ram_translated_lstm.yaml``) the same way:
 
     python benchmarks/recipe_study.py --study translated --steps 15000000 --seeds 0
+
+A fourth, ``clutter100``, varies the shipped RAM-ClutteredMNIST100-v0 recipe
+(``ram_cluttered100_lstm.yaml``), whose errors are mostly digits never found
+(``benchmarks/fixation_errors.py``), in how widely the location policy explores:
+
+    python benchmarks/recipe_study.py --study clutter100 --steps 10000000 --seeds 0
 """
 
 from __future__ import annotations
@@ -116,7 +122,21 @@ TRANSLATED = Study(
     },
 )
 
-STUDIES: dict[str, Study] = {"clutter": CLUTTER, "mnist-fast": MNIST_FAST, "translated": TRANSLATED}
+CLUTTER100 = Study(
+    env="RAM-ClutteredMNIST100-v0",
+    base="agents/ram/recipes/ram_cluttered100_lstm.yaml",
+    variants={
+        "base": ("the shipped recipe (ram_cluttered100_lstm.yaml: LSTM core, centre start, std 0.1)", []),
+        **{f"std{v}": (f"location std {v}", ["--set", f"location_std={v}"]) for v in ("0.15", "0.2", "0.3")},
+    },
+)
+
+STUDIES: dict[str, Study] = {
+    "clutter": CLUTTER,
+    "mnist-fast": MNIST_FAST,
+    "translated": TRANSLATED,
+    "clutter100": CLUTTER100,
+}
 
 
 def run(study: Study, variant: str, seed: int, steps: int, out: Path, extra: list[str]) -> Path:

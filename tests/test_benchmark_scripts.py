@@ -88,3 +88,30 @@ def test_fixation_errors_prints_correct_and_wrong_rows_and_refuses_a_bad_n():
     assert bad.returncode != 0 and "--n must be in [1, 10000]" in bad.stderr
     catch = run_script("benchmarks/fixation_errors.py", "--pretrained", "RAM-Catch-v0", "--n", "10")
     assert catch.returncode != 0 and "RAM-Catch-v0 is not a classification env" in catch.stderr
+
+
+def test_every_recipe_study_variant_is_a_valid_config():
+    """Each study's base recipe plus each variant's ``--set`` items type-check as a RAMConfig
+    (a typo in a study would otherwise fail only hours into the study)."""
+    import importlib.util
+
+    from agents.cli import hparams_from
+    from agents.ram.config import RAMConfig, check_config, typed_hparams
+
+    spec = importlib.util.spec_from_file_location("recipe_study", REPO / "benchmarks" / "recipe_study.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["recipe_study"] = module  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["recipe_study"]
+    assert "clutter100" in module.STUDIES
+    for name, study in module.STUDIES.items():
+        assert (REPO / study.base).exists(), name
+        for variant, (_, args) in study.variants.items():
+            sets = [v for flag, v in zip(args[::2], args[1::2]) if flag == "--set"]
+            env_args = [v for flag, v in zip(args[::2], args[1::2]) if flag == "--env-arg"]
+            assert len(sets) + len(env_args) == len(args) // 2, (name, variant)
+            hparams = typed_hparams(hparams_from("ram", str(REPO / study.base), sets, env_args))
+            hparams.pop("env_kwargs", None)
+            check_config(RAMConfig(**hparams), "label")
