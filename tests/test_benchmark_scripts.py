@@ -109,9 +109,11 @@ def test_every_recipe_study_variant_is_a_valid_config():
     for name, study in module.STUDIES.items():
         assert (REPO / study.base).exists(), name
         for variant, (_, args) in study.variants.items():
-            sets = [v for flag, v in zip(args[::2], args[1::2]) if flag == "--set"]
-            env_args = [v for flag, v in zip(args[::2], args[1::2]) if flag == "--env-arg"]
-            assert len(sets) + len(env_args) == len(args) // 2, (name, variant)
+            assert len(args) % 2 == 0, (name, variant)
+            pairs = list(zip(args[::2], args[1::2], strict=True))
+            sets = [v for flag, v in pairs if flag == "--set"]
+            env_args = [v for flag, v in pairs if flag == "--env-arg"]
+            assert len(sets) + len(env_args) == len(pairs), (name, variant)
             hparams = typed_hparams(hparams_from("ram", str(REPO / study.base), sets, env_args))
             hparams.pop("env_kwargs", None)
             check_config(RAMConfig(**hparams), "label")
