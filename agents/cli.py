@@ -111,6 +111,55 @@ def _hparams(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"ram train: {err}") from None
 
 
+def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: str | None) -> None:
+    """``--resume`` continues a run with the settings it was started with (its ``config.json``):
+    ``--config``, ``--set``, ``--env-arg``, ``--num-envs`` and ``--seed`` may repeat them (the
+    original command with ``--resume`` added works) but not change them - that exits naming
+    each difference instead of silently training with the old value."""
+    flags = {"--config": args.config, "--set": args.set, "--env-arg": args.env_arg, "--num-envs": args.num_envs}
+    given = [flag for flag, value in flags.items() if value is not None]
+    if (not given and args.seed is None) or not (out / "checkpoint.pt").exists():
+        return  # nothing to check, or nothing to resume (which resume() reports)
+    named = ", ".join(given + (["--seed"] if args.seed is not None else []))
+    try:
+        saved = json.loads((out / "config.json").read_text())
+        had = saved["config"]
+        if not isinstance(had, dict):
+            raise TypeError(type(had).__name__)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise SystemExit(
+            f"ram train: --resume with {named}: {out / 'config.json'} cannot be read ({err}), so they cannot be "
+            "checked against the run's settings; resume without them"
+        ) from None
+    conflicts = []
+    if args.seed is not None and args.seed != saved.get("seed"):
+        conflicts.append(f"seed {args.seed} (the run's: {saved.get('seed')})")
+    if given:
+        from agents.registry import resolved_settings
+
+        algo = explicit_algo or saved.get("algo") or "ram"
+        try:
+            hparams = hparams_from(algo, args.config, args.set or [], args.env_arg or [], args.num_envs)
+            env_kwargs = hparams.pop("env_kwargs", {})
+            wanted = json.loads(
+                json.dumps(resolved_settings(algo, args.env, {**hparams, "env_kwargs": env_kwargs}), default=str)
+            )
+        except (ValueError, TypeError) as err:
+            raise SystemExit(f"ram train: {err}") from None
+        for key in sorted(hparams):
+            if key in wanted and wanted[key] != had.get(key):
+                conflicts.append(f"{key}={wanted[key]!r} (the run's: {had.get(key)!r})")
+        had_env = had.get("env_kwargs") or {}
+        for key, value in sorted(json.loads(json.dumps(env_kwargs, default=str)).items()):
+            if value != had_env.get(key):
+                conflicts.append(f"env {key}={value!r} (the run's: {had_env.get(key)!r})")
+    if conflicts:
+        raise SystemExit(
+            f"ram train: --resume continues {out} with the settings it was started with; {named} would change "
+            f"{'; '.join(conflicts)} - start a new run in another --out to change them"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.base import algorithm
     from agents.checkpoint import CheckpointError
@@ -120,7 +169,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     use_free_cores(args.threads)
     explicit_algo = args.algo
     args.algo = args.algo or "ram"
-    out = Path(args.out or f"runs/{args.env}-{args.algo.replace(':', '-')}-s{args.seed}")
+    out = Path(args.out or f"runs/{args.env}-{args.algo.replace(':', '-')}-s{args.seed or 0}")
+    if args.resume:
+        _check_resume_settings(args, out, explicit_algo)
+    args.seed = 0 if args.seed is None else args.seed
     if args.steps is not None and args.steps < 1:
         raise SystemExit(f"ram train: --steps must be a positive number of env steps, got {args.steps}")
     if args.checkpoint_every < 1:
@@ -414,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="ram: finish the run in this much wall-clock time (the schedule is fitted to the steps this machine "
         "manages at its recent speed, at most --steps), then save and score it; with --resume, this continuation",
     )
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     train.add_argument("--out", default=None, help="run directory (default runs/ENV-ALGO-sSEED)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     train.add_argument("--num-envs", type=int, default=None, help="episodes per update (batch size)")

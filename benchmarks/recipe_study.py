@@ -143,13 +143,13 @@ def run(study: Study, variant: str, seed: int, steps: int, out: Path, extra: lis
     run_dir = out / f"{variant}-s{seed}"
     if (run_dir / "eval.json").exists():
         return run_dir
-    cmd = [sys.executable, "-m", "agents.cli", "train", "--env", study.env, "--config", study.base]
-    cmd += ["--seed", str(seed)]
+    cmd = [sys.executable, "-m", "agents.cli", "train", "--env", study.env]
     cmd += ["--steps", str(steps), "--threads", "1", "--no-progress", "--no-tensorboard", "--out", str(run_dir)]
     cmd += ["--checkpoint-every", "50"]
     if (run_dir / "checkpoint.pt").exists():
-        cmd.append("--resume")
-    cmd += study.variants[variant][1] + extra
+        cmd.append("--resume")  # the run's settings are in its checkpoint and config.json
+    else:
+        cmd += ["--config", study.base, "--seed", str(seed)] + study.variants[variant][1] + extra
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     return run_dir

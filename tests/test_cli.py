@@ -197,3 +197,33 @@ def test_hparams_from_builds_what_ram_train_builds(tmp_path):
     bad.write_text("learning_rate: [1\n")
     with pytest.raises(ValueError, match="--config"):
         cli.hparams_from("ram", str(bad))
+
+
+def test_resume_accepts_the_same_settings_and_refuses_changed_ones(tmp_path, cli_error):
+    """A resumed run keeps the settings it was started with: the original command with
+    --resume added works, a flag that would change a setting is an error naming it."""
+    out = str(tmp_path / "run")
+    start = [
+        "train",
+        "--env",
+        "RAM-MNIST-v0",
+        "--out",
+        out,
+        "--no-progress",
+        "--no-tensorboard",
+        "--eval-episodes",
+        "0",
+    ]
+    same = ["--config", "ram_mnist", "--set", "learning_rate=0.002", "--num-envs", "8", "--env-arg", "n_glimpses=4"]
+    assert cli.main([*start, *same, "--steps", "320", "--seed", "3"]) == 0
+    assert cli.main([*start, *same, "--steps", "640", "--seed", "3", "--resume"]) == 0  # the same settings
+    for changed, named in [
+        (["--set", "learning_rate=0.1"], "learning_rate=0.1 (the run's: 0.002)"),
+        (["--num-envs", "16"], "num_envs=16 (the run's: 8)"),
+        (["--env-arg", "n_glimpses=6"], "env n_glimpses=6 (the run's: 4)"),
+        (["--seed", "4"], "seed 4 (the run's: 3)"),
+        (["--config", "ram_translated_lstm"], "core='lstm'"),
+    ]:
+        message = cli_error([*start, "--steps", "960", "--resume", *changed])
+        assert named in message and "start a new run" in message, message
+    assert "no_such_field" in cli_error([*start, "--resume", "--set", "no_such_field=1"])
