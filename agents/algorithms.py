@@ -31,8 +31,9 @@ def _load_ram(path: str | os.PathLike, env_id: str | None) -> Agent:
 
 def _ram_settings(env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
     from agents.ram import RAMConfig
+    from agents.ram.config import typed_hparams
 
-    return {**asdict(RAMConfig()), **hparams}
+    return {**asdict(RAMConfig()), **typed_hparams(hparams)}  # "3e-4" (YAML 1.1 reads a string) as 0.0003
 
 
 register_algorithm(

@@ -111,6 +111,16 @@ def _hparams(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"ram train: {err}") from None
 
 
+def _same_setting(a: Any, b: Any) -> bool:
+    """Equal settings; numbers also when one was recorded as a string (``"3e-4"``, as older runs did)."""
+    if a == b:
+        return True
+    try:
+        return not isinstance(a, bool) and not isinstance(b, bool) and float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: str | None) -> None:
     """``--resume`` continues a run with the settings it was started with (its ``config.json``):
     ``--config``, ``--set``, ``--env-arg``, ``--num-envs`` and ``--seed`` may repeat them (the
@@ -147,7 +157,7 @@ def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: s
         except (ValueError, TypeError) as err:
             raise SystemExit(f"ram train: {err}") from None
         for key in sorted(hparams):
-            if key in wanted and wanted[key] != had.get(key):
+            if key in wanted and not _same_setting(wanted[key], had.get(key)):
                 conflicts.append(f"{key}={wanted[key]!r} (the run's: {had.get(key)!r})")
         had_env = had.get("env_kwargs") or {}
         for key, value in sorted(json.loads(json.dumps(env_kwargs, default=str)).items()):
@@ -160,16 +170,54 @@ def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: s
         )
 
 
+def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Path, Any]:
+    """``--init-from``: the checkpoint (a file, or the id of a shipped model) a new run starts
+    from, loaded.  Without ``--config``, ``hparams`` becomes the checkpoint's own settings with
+    ``--set``/``--env-arg``/``--num-envs`` over them (so the run fine-tunes the same network)."""
+    import dataclasses
+
+    from agents.checkpoint import CheckpointError
+    from agents.registry import load_agent
+
+    if args.algo != "ram":
+        raise SystemExit(f"ram train: --init-from starts a RAM from a RAM checkpoint's weights, not {args.algo}")
+    path = Path(args.init_from)
+    if not path.exists() and not args.init_from.endswith(".pt"):
+        from agents.pretrained import pretrained_path
+
+        try:
+            path = pretrained_path(args.init_from)
+        except FileNotFoundError as err:
+            raise SystemExit(
+                f"ram train: --init-from {args.init_from}: no such file, nor a shipped model: {err}"
+            ) from None
+    try:
+        parent = load_agent(path, algo="ram")
+    except (CheckpointError, ValueError, OSError) as err:
+        raise SystemExit(f"ram train: --init-from: {err}") from None
+    if args.config is None:
+        own = dataclasses.asdict(parent.config)  # type: ignore[attr-defined]
+        env_kwargs = {**own.pop("env_kwargs", {}), **hparams.pop("env_kwargs", {})}
+        given = dict(hparams)
+        hparams.clear()
+        hparams.update(own, **given)
+        if env_kwargs:
+            hparams["env_kwargs"] = env_kwargs
+    return path, parent
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.base import algorithm
     from agents.checkpoint import CheckpointError
     from agents.registry import evaluate_agent, make_agent, resolved_settings
-    from agents.training import RunDirectoryError, resume, train
+    from agents.training import RunDirectoryError, lineage, resume, train
 
     use_free_cores(args.threads)
     explicit_algo = args.algo
     args.algo = args.algo or "ram"
     out = Path(args.out or f"runs/{args.env}-{args.algo.replace(':', '-')}-s{args.seed or 0}")
+    if args.resume and args.init_from is not None:
+        raise SystemExit("ram train: --resume continues a run and --init-from starts a new one; give one of them")
     if args.resume:
         _check_resume_settings(args, out, explicit_algo)
     args.seed = 0 if args.seed is None else args.seed
@@ -204,10 +252,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"resumed {out} ({outcome.agent.algo})")
         else:
             hparams = _hparams(args)
+            parent, parent_path = None, None
+            if args.init_from is not None:
+                parent_path, parent = _init_from(args, hparams)
             env_kwargs = hparams.pop("env_kwargs", {})
             try:
                 agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
                 settings = resolved_settings(args.algo, args.env, {**hparams, "env_kwargs": env_kwargs})
+                if parent is not None:
+                    agent.init_weights(parent)  # type: ignore[attr-defined]
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
             total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
@@ -215,8 +268,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                 raise SystemExit(
                     "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
                 )
+            init_record = lineage(parent_path, parent) if parent is not None and parent_path is not None else None
             outcome = train(
-                agent, out, total, settings=settings, seed=args.seed, time_budget=args.time_budget, **options
+                agent,
+                out,
+                total,
+                settings=settings,
+                seed=args.seed,
+                time_budget=args.time_budget,
+                init_from=init_record,
+                **options,
             )
     except (RunDirectoryError, CheckpointError) as err:
         raise SystemExit(f"ram train: {err}") from None
@@ -469,6 +530,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     train.add_argument("--out", default=None, help="run directory (default runs/ENV-ALGO-sSEED)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    train.add_argument(
+        "--init-from",
+        default=None,
+        metavar="CHECKPOINT|ENV_ID",
+        help="ram: start a new run from this checkpoint's weights (a model.pt/checkpoint.pt, or the id of a shipped "
+        "model) with a fresh optimizer and schedule - fine-tuning; its settings, unless --config is given, with "
+        "--set/--env-arg over them; config.json records it, and its training time and steps count in the run's",
+    )
     train.add_argument("--num-envs", type=int, default=None, help="episodes per update (batch size)")
     train.add_argument(
         "--config",

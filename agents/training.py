@@ -38,7 +38,7 @@ from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal
 from agents.checkpoint import CheckpointError
 from agents.logger import RunLogger
 
-__all__ = ["CHECKPOINT", "FINAL", "RunOutcome", "RunDirectoryError", "train", "resume"]
+__all__ = ["CHECKPOINT", "FINAL", "RunOutcome", "RunDirectoryError", "train", "resume", "run_history", "lineage"]
 
 CHECKPOINT = "checkpoint.pt"  #: the latest state of a run (updated atomically)
 FINAL = "model.pt"  #: the finished model
@@ -185,6 +185,7 @@ def train(
     seed: int | None = None,
     callback: Callback | None = None,
     time_budget: float | None = None,
+    init_from: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Train a new ``agent`` for ``total_timesteps`` in the run directory ``out``.
 
@@ -200,6 +201,8 @@ def train(
         callback: one more callback, after the run's own.
         time_budget: minutes the whole run may take (RAM): it finishes then, its schedule fitted
             to the steps this machine manages (:class:`~agents.callbacks.TimeBudget`).
+        init_from: where ``agent``'s starting weights came from (:func:`lineage`), recorded in
+            ``config.json`` so that :func:`run_history` counts that training too.
     """
     out = Path(out)
     _check_budget(total_timesteps)
@@ -215,6 +218,8 @@ def train(
             "config": json.loads(json.dumps(settings or {}, default=str)),
             "argv": sys.argv,
         }
+        if init_from is not None:
+            record["init_from"] = init_from
         (out / "config.json").write_text(json.dumps(record, indent=2))
         return _run(
             agent,
@@ -305,3 +310,67 @@ def _last_time(progress_csv: Path) -> float:
         return float(rows[-1]["time"]) if rows else 0.0
     except (KeyError, ValueError):
         return 0.0
+
+
+def run_history(run: str | os.PathLike) -> tuple[str, int, int]:
+    """``(commands, seconds, env steps)`` of all the training behind the run in ``run``.
+
+    Reads ``config.json`` and ``progress.csv``; a ``--resume`` restarts ``progress.csv``'s clock,
+    so each session's time is added.  A run started ``--init-from`` another model adds that
+    model's training (its ``init_from`` record), and its command comes first, joined by ``"; then "``.
+
+    Raises:
+        RunDirectoryError: ``progress.csv`` or ``config.json`` is missing or has no rows.
+    """
+    import csv
+    import shlex
+
+    run = Path(run)
+    try:
+        config = json.loads((run / "config.json").read_text())
+        with open(run / "progress.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, json.JSONDecodeError) as err:
+        raise RunDirectoryError(f"{run}: no training history: {err}") from None
+    if not rows:
+        raise RunDirectoryError(f"{run}/progress.csv has no rows")
+    seconds, previous, steps = 0.0, 0.0, 0
+    for row in rows:
+        now = float(row["time"])
+        if now < previous:  # a --resume restarts the clock: add the earlier session's time
+            seconds += previous
+        previous, steps = now, int(float(row["env_steps"]))
+    command = shlex.join(["ram", *config.get("argv", ["ram"])[1:]])
+    total = seconds + previous
+    parent = config.get("init_from")
+    if parent:
+        if parent.get("train_seconds") is None:
+            raise RunDirectoryError(f"{run} started from {parent.get('checkpoint')}, whose training time is unknown")
+        command = f"{parent.get('command') or parent.get('checkpoint')}; then {command}"
+        total += float(parent["train_seconds"])
+        steps += int(parent.get("env_steps") or 0)
+    return command, round(total), steps
+
+
+def lineage(path: str | os.PathLike, agent: Agent) -> dict[str, Any]:
+    """The ``init_from`` record of a run whose weights start from ``agent``, loaded from ``path``:
+    the file, its SHA-256, and the training behind it - from the checkpoint's ``extra`` (a shipped
+    model records it) or from the run directory beside it (``RUN/model.pt``), else unknown (None)."""
+    import hashlib
+
+    path = Path(path)
+    extra = getattr(agent, "checkpoint_extra", {}) or {}
+    record: dict[str, Any] = {
+        "checkpoint": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "env_id": agent.env_id,
+        "command": extra.get("command"),
+        "train_seconds": extra.get("train_seconds"),
+        "env_steps": extra.get("env_steps", agent.num_timesteps),
+    }
+    if record["train_seconds"] is None:
+        try:
+            record["command"], record["train_seconds"], record["env_steps"] = run_history(path.parent)
+        except (RunDirectoryError, KeyError, ValueError):
+            pass  # not a run directory: the training time stays unknown
+    return record

@@ -17,34 +17,17 @@ weights) and records the new errors, keeping the old ones as ``test_error_before
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
 import json
-import shlex
 from pathlib import Path
 
 import torch
 
 from agents.evaluation import evaluate
 from agents.ram import RAM
+from agents.training import RunDirectoryError, run_history
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "agents" / "pretrained"
-
-
-def training_summary(run: Path) -> tuple[str, int, int]:
-    """``(command, seconds, env steps)`` of the run in ``run`` (from config.json and progress.csv)."""
-    config = json.loads((run / "config.json").read_text())
-    argv = ["ram", *config["argv"][1:]]
-    seconds, previous, steps = 0.0, 0.0, 0
-    with open(run / "progress.csv") as f:
-        for row in csv.DictReader(f):
-            now = float(row["time"])
-            if now < previous:  # a --resume restarts the clock: add the earlier session's time
-                seconds += previous
-            previous, steps = now, int(float(row["env_steps"]))
-    if steps == 0:
-        raise SystemExit(f"{run}/progress.csv has no rows")
-    return shlex.join(argv), round(seconds + previous), steps
 
 
 def rescore(why: str) -> None:
@@ -81,7 +64,10 @@ def main() -> None:
     agent = RAM.load(args.run / "model.pt")
     full = evaluate(agent)
     first = evaluate(agent, n_episodes=1000)
-    command, seconds, steps = training_summary(args.run)
+    try:
+        command, seconds, steps = run_history(args.run)  # a run started --init-from counts its parent's
+    except RunDirectoryError as err:
+        raise SystemExit(f"ship_pretrained: {err}") from None
     extra = {
         "test_error": full.error,
         "test_error_first_1000": first.error,

@@ -227,3 +227,39 @@ def test_resume_accepts_the_same_settings_and_refuses_changed_ones(tmp_path, cli
         message = cli_error([*start, "--steps", "960", "--resume", *changed])
         assert named in message and "start a new run" in message, message
     assert "no_such_field" in cli_error([*start, "--resume", "--set", "no_such_field=1"])
+
+
+def test_init_from_fine_tunes_a_model_and_counts_its_training(tmp_path, cli_error):
+    """--init-from starts a new run from a model's weights, with that model's settings (or
+    --config) and --set over them; config.json records the model and run_history adds its
+    training; a network that does not fit, --resume with it and a missing file are errors."""
+    from agents.training import run_history
+
+    quiet = ["--no-progress", "--no-tensorboard", "--eval-episodes", "0"]
+    parent = tmp_path / "parent"
+    base = ["train", "--env", "RAM-MNIST-v0", *quiet]
+    assert cli.main([*base, "--steps", "640", "--num-envs", "16", "--set", "hidden_size=64", "--out", str(parent)]) == 0
+    child = tmp_path / "child"
+    fine = [*base, "--init-from", str(parent / "model.pt"), "--set", "learning_rate=3e-4", "--steps", "320"]
+    assert cli.main([*fine, "--out", str(child), "--set", "lr_warmup_steps=1000"]) == 0
+    record = json.loads((child / "config.json").read_text())
+    assert record["config"]["hidden_size"] == 64 and record["config"]["num_envs"] == 16  # the parent's settings
+    assert record["config"]["learning_rate"] == 3e-4  # --set over them
+    parent_steps, child_steps = RAM.load(parent / "model.pt").num_timesteps, RAM.load(child / "model.pt").num_timesteps
+    assert record["init_from"]["env_steps"] == parent_steps == 672 and len(record["init_from"]["sha256"]) == 64
+    command, seconds, steps = run_history(child)
+    assert steps == parent_steps + child_steps and command.count("; then ") == 1  # the parent's command first
+    rows = list(csv.DictReader(open(child / "progress.csv")))
+    assert float(rows[0]["learning_rate"]) < 3e-4 * 0.5  # warming up
+    # the weights carried over: with a learning rate of ~0 the fine-tuned network is the parent's
+    still = tmp_path / "still"
+    assert cli.main([*fine, "--set", "learning_rate=1e-12", "--out", str(still)]) == 0
+    before, after = RAM.load(parent / "model.pt").policy.state_dict(), RAM.load(still / "model.pt").policy.state_dict()
+    assert all(torch.allclose(before[name], after[name], atol=1e-8) for name in before)
+    misfit = cli_error([*fine, "--set", "hidden_size=32", "--out", str(tmp_path / "c2")])
+    assert "does not fit" in misfit and "(10, 64) there, (10, 32) here" in misfit
+    assert "give one of them" in cli_error([*fine, "--resume", "--out", str(child)])
+    assert "no such file" in cli_error([*base, "--init-from", "no-such-model", "--out", str(tmp_path / "c3")])
+    assert "not ppo" in cli_error(
+        [*base, "--algo", "ppo", "--init-from", str(parent / "model.pt"), "--out", str(tmp_path / "c4")]
+    )

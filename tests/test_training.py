@@ -153,3 +153,14 @@ def test_a_time_budget_needs_an_agent_that_can_change_its_budget():
         TimeBudget(object(), minutes=1, total=10)
     with pytest.raises(ValueError, match="minutes"):
         TimeBudget(_Budgeted(), minutes=0, total=10)
+
+
+def test_a_learning_rate_warmup_rises_linearly_then_follows_the_schedule():
+    from agents.ram.config import RAMConfig
+
+    cfg = RAMConfig(learning_rate=1e-3, lr_schedule="constant", lr_warmup_steps=1000)
+    assert cfg.learning_rate_at(0.0, 0) == pytest.approx(1e-6)
+    assert cfg.learning_rate_at(0.1, 499) == pytest.approx(5e-4)
+    assert cfg.learning_rate_at(0.5, 5000) == cfg.learning_rate_at(0.5) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="lr_warmup_steps"):
+        RAM("RAM-MNIST-v0", lr_warmup_steps=-1)

@@ -167,7 +167,7 @@ class RAM:
     def train_step(self, envs: gym.vector.VectorEnv, seed: int | None = None) -> dict[str, float]:
         """One update: a batch of episodes, the hybrid loss, one gradient step.  Returns its metrics."""
         cfg = self.config
-        lr = cfg.learning_rate_at(self.num_timesteps / max(1, self.total_timesteps))
+        lr = cfg.learning_rate_at(self.num_timesteps / max(1, self.total_timesteps), self.num_timesteps)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         rollout = self.collect(envs, seed=seed)
@@ -253,6 +253,34 @@ class RAM:
                 break
         self._reset_ahead.wait()  # nothing runs in the background once learn() returns
         return self
+
+    def init_weights(self, other: RAM) -> None:
+        """Start from ``other``'s network weights (fine-tuning): the optimizer, the schedule and
+        the step count stay this agent's own, fresh.  ``other`` must have the same network
+        (hidden sizes, core, glimpse shape, actions, stop/zoom heads).
+
+        Raises:
+            ValueError: ``other`` is not a RAM, or its weights do not fit this network (the
+                message names the first parameter that differs).
+        """
+        if not isinstance(other, RAM):
+            raise ValueError(f"weights of a {getattr(other, 'algo', type(other).__name__)} agent cannot start a RAM")
+        if tuple(other.glimpse_shape) != tuple(self.glimpse_shape):
+            raise ValueError(
+                f"the checkpoint's network sees glimpses of shape {tuple(other.glimpse_shape)} "
+                f"({other.env_id}), this one {tuple(self.glimpse_shape)} ({self.env_id})"
+            )
+        mine, theirs = self.policy.state_dict(), other.policy.state_dict()
+        for name in sorted(set(mine) | set(theirs)):
+            if name not in theirs or name not in mine:
+                where = "this network" if name not in mine else "the checkpoint"
+                raise ValueError(f"the checkpoint's network does not fit this one: {name} is missing from {where}")
+            if mine[name].shape != theirs[name].shape:
+                raise ValueError(
+                    f"the checkpoint's network does not fit this one: {name} has shape "
+                    f"{tuple(theirs[name].shape)} there, {tuple(mine[name].shape)} here"
+                )
+        self.policy.load_state_dict(theirs)
 
     def set_budget(self, total_timesteps: int) -> None:
         """Change the budget of the ``learn`` under way (its learning-rate schedule follows):

@@ -56,6 +56,11 @@ class RAMConfig:
     """``"constant"``, ``"linear"`` or ``"cosine"`` decay to ``min_lr_fraction`` over ``learn``."""
     min_lr_fraction: float = 0.02
     """Final learning rate as a fraction of the initial one."""
+    lr_warmup_steps: int = 0
+    """Raise the learning rate linearly from ~0 over the first this many env steps (0: none).
+    For fine-tuning (``ram train --init-from``): a fresh Adam's first updates move every weight
+    by about the learning rate whatever its gradient, which undid a converged model
+    (RAM-TranslatedMNIST-v0: 0.6% -> 1.8% error on 500 test images in 20 updates at 4e-4)."""
     max_grad_norm: float = 0.0
     """Gradient clipping (global L2 norm); 0 disables it (the default: the location's policy
     gradient dominates the norm, so clipping at 5 also shrank the supervised gradient and
@@ -116,16 +121,18 @@ class RAMConfig:
         names = ("reinforce_weight", "baseline_weight", "entropy_coef", "normalize_advantage", "gamma", "gae_lambda")
         return {name: getattr(self, name) for name in (*names, "state_loss_weight")}
 
-    def learning_rate_at(self, progress: float) -> float:
-        """The scheduled learning rate at ``progress`` in ``[0, 1]`` of the training budget."""
+    def learning_rate_at(self, progress: float, steps: int | None = None) -> float:
+        """The scheduled learning rate at ``progress`` in ``[0, 1]`` of the training budget,
+        ``steps`` env steps into the run (for the warm-up; ``None``: after it)."""
         progress, low = min(1.0, progress), self.min_lr_fraction
+        warmup = 1.0 if steps is None or self.lr_warmup_steps <= 0 else min(1.0, (steps + 1) / self.lr_warmup_steps)
         if self.lr_schedule == "linear":
             factor = 1 - (1 - low) * progress
         elif self.lr_schedule == "cosine":
             factor = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
         else:
             factor = 1.0
-        return self.learning_rate * factor
+        return self.learning_rate * factor * warmup
 
 
 def typed_hparams(hparams: dict[str, Any]) -> dict[str, Any]:
@@ -186,6 +193,7 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
         (cfg.learning_rate > 0, "learning_rate must be > 0"),
         (cfg.location_std > 0, "location_std must be > 0"),
         (0 <= cfg.min_lr_fraction <= 1, "min_lr_fraction must be in [0, 1]"),
+        (cfg.lr_warmup_steps >= 0, "lr_warmup_steps must be >= 0"),
         (cfg.max_grad_norm >= 0, "max_grad_norm must be >= 0"),
         (0 <= cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1, "gamma and gae_lambda must be in [0, 1]"),
         (cfg.critic in ("baseline", "state"), f"critic must be 'baseline' or 'state', got {cfg.critic!r}"),
