@@ -18,6 +18,7 @@ TINY_ARGS: dict[str, list[str]] = {
     "train_baseline.py": ["--algo", "a2c", "--steps", "2048", "--eval-episodes", "50"],
     "draw_glimpses.py": ["--steps", "3072", "--n", "4", "--out-dir", "{tmp}/pictures"],
     "own_images.py": ["--steps", "3072", "--out", "{tmp}/own"],
+    "fine_tune.py": ["--steps", "3072", "--eval-episodes", "100"],
     "extensions.py": ["--steps", "3072", "--eval-episodes", "100", "--out", "{tmp}/ext"],
     "custom_agent.py": ["--steps", "3072", "--seeds", "0", "--out", "{tmp}/custom"],
     "benchmark.py": [
