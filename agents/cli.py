@@ -170,14 +170,16 @@ def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: s
         )
 
 
-def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Path, Any]:
-    """``--init-from``: the checkpoint (a file, or the id of a shipped model) a new run starts
-    from, loaded.  Without ``--config``, ``hparams`` becomes the checkpoint's own settings with
-    ``--set``/``--env-arg``/``--num-envs`` over them (so the run fine-tunes the same network)."""
+def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """``--init-from``: ``(model, its lineage record, the run's hyper-parameters)`` - the
+    checkpoint (a file, or the id of a shipped model) a new run starts from, loaded; without
+    ``--config`` the hyper-parameters are the checkpoint's own settings with
+    ``--set``/``--env-arg``/``--num-envs`` (``hparams``) over them, so the run fine-tunes the same network."""
     import dataclasses
 
     from agents.checkpoint import CheckpointError
     from agents.registry import load_agent
+    from agents.training import lineage
 
     if args.algo != "ram":
         raise SystemExit(f"ram train: --init-from starts a RAM from a RAM checkpoint's weights, not {args.algo}")
@@ -197,20 +199,16 @@ def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Path,
         raise SystemExit(f"ram train: --init-from: {err}") from None
     if args.config is None:
         own = dataclasses.asdict(parent.config)  # type: ignore[attr-defined]
-        env_kwargs = {**own.pop("env_kwargs", {}), **hparams.pop("env_kwargs", {})}
-        given = dict(hparams)
-        hparams.clear()
-        hparams.update(own, **given)
-        if env_kwargs:
-            hparams["env_kwargs"] = env_kwargs
-    return path, parent
+        env_kwargs = {**own.pop("env_kwargs", {}), **hparams.get("env_kwargs", {})}
+        hparams = {**own, **hparams, "env_kwargs": env_kwargs}
+    return parent, lineage(path, parent), hparams
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.base import algorithm
     from agents.checkpoint import CheckpointError
     from agents.registry import evaluate_agent, make_agent, resolved_settings
-    from agents.training import RunDirectoryError, lineage, resume, train
+    from agents.training import RunDirectoryError, resume, train
 
     use_free_cores(args.threads)
     explicit_algo = args.algo
@@ -252,9 +250,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"resumed {out} ({outcome.agent.algo})")
         else:
             hparams = _hparams(args)
-            parent, parent_path = None, None
+            parent, init_record = None, None
             if args.init_from is not None:
-                parent_path, parent = _init_from(args, hparams)
+                parent, init_record, hparams = _init_from(args, hparams)
             env_kwargs = hparams.pop("env_kwargs", {})
             try:
                 agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
@@ -268,7 +266,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                 raise SystemExit(
                     "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
                 )
-            init_record = lineage(parent_path, parent) if parent is not None and parent_path is not None else None
             outcome = train(
                 agent,
                 out,
