@@ -258,6 +258,8 @@ def test_init_from_fine_tunes_a_model_and_counts_its_training(tmp_path, cli_erro
     assert all(torch.allclose(before[name], after[name], atol=1e-8) for name in before)
     misfit = cli_error([*fine, "--set", "hidden_size=32", "--out", str(tmp_path / "c2")])
     assert "does not fit" in misfit and "(10, 64) there, (10, 32) here" in misfit
+    other_env = ["train", "--env", "RAM-TranslatedMNIST-v0", *quiet, "--init-from", str(parent / "model.pt")]
+    assert "glimpses of shape" in cli_error([*other_env, "--out", str(tmp_path / "c5")])
     assert "give one of them" in cli_error([*fine, "--resume", "--out", str(child)])
     assert "no such file" in cli_error([*base, "--init-from", "no-such-model", "--out", str(tmp_path / "c3")])
     assert "not ppo" in cli_error(
