@@ -294,8 +294,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from agents.registry import evaluate_agent, load_agent
 
     use_free_cores(args.threads)
+    path = _checkpoint_argument(args, "eval")
     try:
-        agent = load_agent(_checkpoint_argument(args, "eval"), algo=args.algo)
+        if args.averaged:
+            from agents.ram import RAM
+
+            if args.algo not in (None, "ram"):
+                raise ValueError(f"--averaged needs a RAM checkpoint (weight_average), not --algo {args.algo}")
+            agent: Any = RAM.load(path, averaged=True)
+        else:
+            agent = load_agent(path, algo=args.algo)
     except (CheckpointError, ValueError) as err:
         raise SystemExit(f"ram eval: {err}") from None
     try:
@@ -593,6 +601,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--stochastic", action="store_true", help="sample locations instead of the policy mean")
     ev.add_argument(
         "--mc-samples", type=int, default=1, help="majority vote over this many stochastic passes (reported as such)"
+    )
+    ev.add_argument(
+        "--averaged",
+        action="store_true",
+        help="RAM: score the checkpoint's moving average of its weights (trained with --set weight_average=D)",
     )
     ev.add_argument("--threads", type=_threads, default=None, metavar="N|auto", help="torch CPU threads (auto)")
     ev.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -38,10 +38,21 @@ from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal
 from agents.checkpoint import CheckpointError
 from agents.logger import RunLogger
 
-__all__ = ["CHECKPOINT", "FINAL", "RunOutcome", "RunDirectoryError", "train", "resume", "run_history", "lineage"]
+__all__ = [
+    "AVERAGED",
+    "CHECKPOINT",
+    "FINAL",
+    "RunOutcome",
+    "RunDirectoryError",
+    "train",
+    "resume",
+    "run_history",
+    "lineage",
+]
 
 CHECKPOINT = "checkpoint.pt"  #: the latest state of a run (updated atomically)
 FINAL = "model.pt"  #: the finished model
+AVERAGED = "model_averaged.pt"  #: the finished model's moving average of its weights (RAM ``weight_average``)
 _LOCK = ".lock"
 
 
@@ -156,6 +167,8 @@ def _run(
     if finished:
         model = out / FINAL
         agent.save(model)
+        if getattr(agent, "averaged_weights", None) is not None:
+            agent.save(out / AVERAGED, averaged=True)  # type: ignore[call-arg]
     stopped_by = None
     if not finished:
         reached = limit is not None and limit.reached

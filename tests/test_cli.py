@@ -265,3 +265,22 @@ def test_init_from_fine_tunes_a_model_and_counts_its_training(tmp_path, cli_erro
     assert "not ppo" in cli_error(
         [*base, "--algo", "ppo", "--init-from", str(parent / "model.pt"), "--out", str(tmp_path / "c4")]
     )
+
+
+def test_eval_averaged_scores_the_moving_average_of_the_weights(tmp_path, cli_error, capsys):
+    """--set weight_average=D: the run writes model_averaged.pt, and ``ram eval --averaged``
+    scores a checkpoint's average (the same figure); a run without one is a clear error."""
+    quiet = ["--no-progress", "--no-tensorboard", "--eval-episodes", "0", "--num-envs", "16", "--steps", "640"]
+    run = tmp_path / "avg"
+    assert cli.main(["train", "--env", "RAM-MNIST-v0", *quiet, "--set", "weight_average=0.9", "--out", str(run)]) == 0
+    assert json.loads((run / "config.json").read_text())["config"]["weight_average"] == 0.9
+    capsys.readouterr()
+    scores = []
+    for args in ([str(run / "model_averaged.pt")], [str(run / "checkpoint.pt"), "--averaged"], [str(run / "model.pt")]):
+        assert cli.main(["eval", *args, "--episodes", "200", "--json"]) == 0
+        scores.append(json.loads(capsys.readouterr().out)["error"])
+    assert scores[0] == scores[1]  # the same weights by either route
+    plain = tmp_path / "plain"
+    assert cli.main(["train", "--env", "RAM-MNIST-v0", *quiet, "--out", str(plain)]) == 0
+    assert not (plain / "model_averaged.pt").exists()
+    assert "has no averaged weights" in cli_error(["eval", str(plain / "model.pt"), "--averaged"])

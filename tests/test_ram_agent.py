@@ -335,3 +335,71 @@ def test_rollouts_per_image_trains_on_groups_of_one_image():
         RAM("RAM-MNIST-v0", num_envs=6, rollouts_per_image=4)
     with pytest.raises(ValueError, match="rollouts_per_image > 1 needs a classification env"):
         RAM("RAM-Catch-v0", num_envs=4, rollouts_per_image=2, critic="state")
+
+
+def test_weight_average_is_the_ramped_moving_average_and_survives_save_resume_and_load(tmp_path):
+    """``weight_average``: after every update avg <- d avg + (1 - d) w with d = min(D, (1 + n) / (10 + n));
+    checkpoints carry it, a resumed run continues it exactly, ``load(averaged=True)`` and
+    ``save(averaged=True)`` put it in the network, and every misuse is a clear error."""
+    from agents.training import AVERAGED, train
+
+    decay = 0.6
+    agent = RAM("RAM-MNIST-v0", seed=0, num_envs=16, weight_average=decay)
+    snapshots = []
+
+    def record(metrics):
+        snapshots.append({k: p.detach().clone() for k, p in agent.policy.named_parameters()})
+
+    agent.learn(16 * 6 * 5, callback=record)  # 5 updates of 16 episodes x 6 glimpses
+    assert len(snapshots) == 5
+    expected = {k: v.clone() for k, v in snapshots[0].items()}  # the first update starts the average
+    for n, weights in enumerate(snapshots[1:], start=1):
+        d = min(decay, (1 + n) / (10 + n))
+        for k in expected:
+            expected[k] = d * expected[k] + (1 - d) * weights[k]
+    assert agent.averaged_weights is not None
+    for k, v in expected.items():
+        torch.testing.assert_close(agent.averaged_weights[k], v)
+    assert any(not torch.equal(agent.averaged_weights[k], snapshots[-1][k]) for k in expected)  # not the last weights
+
+    # a run stopped and resumed continues the average as an uninterrupted one does
+    straight = RAM("RAM-MNIST-v0", seed=0, num_envs=16, weight_average=0.9).learn(16 * 6 * 6)
+    half = RAM("RAM-MNIST-v0", seed=0, num_envs=16, weight_average=0.9)
+    half.total_timesteps = 16 * 6 * 6
+    half.learn(16 * 6 * 3, reset_num_timesteps=False)
+    resumed = RAM.load(half.save(tmp_path / "half.pt")).learn(16 * 6 * 6, reset_num_timesteps=False)
+    for k, v in straight.averaged_weights.items():
+        torch.testing.assert_close(resumed.averaged_weights[k], v)
+
+    # load(averaged=True) and save(averaged=True) give the network the averaged weights
+    path = straight.save(tmp_path / "full.pt")
+    averaged = RAM.load(path, averaged=True)
+    for k, p in averaged.policy.named_parameters():
+        torch.testing.assert_close(p.detach(), straight.averaged_weights[k])
+    only = RAM.load(straight.save(tmp_path / "avg.pt", averaged=True))
+    assert only.checkpoint_extra["weights"].startswith("moving average")
+    for k, p in only.policy.named_parameters():
+        torch.testing.assert_close(p.detach(), straight.averaged_weights[k])
+    # a finished run writes the averaged model beside model.pt
+    outcome = train(RAM("RAM-MNIST-v0", seed=0, num_envs=16, weight_average=0.9), tmp_path / "run", 16 * 6 * 2)
+    assert outcome.finished and (tmp_path / "run" / AVERAGED).is_file()
+
+    # misuse
+    plain_agent = RAM("RAM-MNIST-v0", seed=0, num_envs=16).learn(16 * 6)
+    assert plain_agent.averaged_weights is None
+    with pytest.raises(ValueError, match="no averaged weights"):
+        plain_agent.save(tmp_path / "x.pt", averaged=True)
+    with pytest.raises(CheckpointError, match="has no averaged weights"):
+        RAM.load(plain_agent.save(tmp_path / "plain.pt"), averaged=True)
+    with pytest.raises(ValueError, match=r"weight_average must be in \[0, 1\)"):
+        RAM("RAM-MNIST-v0", weight_average=1.0)
+    data = torch.load(path, weights_only=True)
+    name = next(iter(data["model_averaged"]))
+    data["model_averaged"][name] = torch.zeros(3)
+    resave(data, tmp_path / "bad_shape.pt")
+    with pytest.raises(CheckpointError, match=f"model_averaged.{name} should be a float tensor of shape"):
+        RAM.load(tmp_path / "bad_shape.pt")
+    data["model_averaged"] = {"nope": torch.zeros(3)}
+    resave(data, tmp_path / "bad_names.pt")
+    with pytest.raises(CheckpointError, match="does not name this network's parameters"):
+        RAM.load(tmp_path / "bad_names.pt")

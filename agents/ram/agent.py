@@ -101,6 +101,9 @@ class RAM:
         self.num_episodes = 0
         self.total_timesteps = 0  #: the target of the current learn() (for the schedule)
         self.checkpoint_extra: dict[str, Any] = {}  #: the ``extra`` of the checkpoint this agent was loaded from
+        #: the exponential moving average of the weights (``weight_average > 0``; ``None`` until the
+        #: first update): parameter name -> tensor, as in ``policy.state_dict()``
+        self.averaged_weights: dict[str, torch.Tensor] | None = None
         self._envs: gym.vector.VectorEnv | None = None
         self._restored_rng: dict[str, Any] | None = None  # RNG states from a checkpoint, for exact resume
         self._reset_ahead = ResetAhead()  # the next update's env reset, overlapped with this one's backward
@@ -179,7 +182,21 @@ class RAM:
         max_norm = cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.policy.parameters(), max_norm, foreach=True))
         self.optimizer.step()
+        if cfg.weight_average > 0:
+            self._update_average()
         return self._metrics(rollout, lr, grad_norm, terms)
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """One step of the weights' moving average (``weight_average``), after an update."""
+        params = dict(self.policy.named_parameters())
+        if self.averaged_weights is None:
+            self.averaged_weights = {name: p.detach().clone() for name, p in params.items()}
+            return
+        n = self.num_updates
+        decay = min(self.config.weight_average, (1 + n) / (10 + n))
+        for name, average in self.averaged_weights.items():
+            average.lerp_(params[name], 1.0 - decay)
 
     def _overlapping(self) -> bool:
         """Whether this update starts the next reset in the background (see ``overlap_resets``)."""
@@ -364,12 +381,28 @@ class RAM:
         return action, new_state
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike, extra: dict[str, Any] | None = None, weights_only: bool = False) -> Path:
+    def save(
+        self,
+        path: str | os.PathLike,
+        extra: dict[str, Any] | None = None,
+        weights_only: bool = False,
+        averaged: bool = False,
+    ) -> Path:
         """Write weights, optimizer, config, progress and RNG states to ``path`` (atomically).
 
         ``weights_only=True`` leaves out the optimizer and RNG states (a smaller file for
         sharing: it predicts and evaluates identically, but cannot resume exactly).
+        ``averaged=True`` writes the moving average of the weights (``weight_average``) as
+        the model's weights, without optimizer and RNG states: a model to evaluate or share.
+
+        Raises:
+            ValueError: ``averaged=True`` and there is no average (``weight_average`` is 0,
+                or no update has run yet).
         """
+        if averaged and self.averaged_weights is None:
+            raise ValueError(
+                "this agent has no averaged weights: train with weight_average > 0 (e.g. --set weight_average=0.9995)"
+            )
         payload = {
             "algo": self.algo,
             "env_id": self.env_id,
@@ -391,7 +424,12 @@ class RAM:
             "extra": plain(extra or {}, "extra"),
             "rng": self._rng_state(),
         }
-        if weights_only:
+        if self.averaged_weights is not None:
+            payload["model_averaged"] = self.averaged_weights
+        if averaged:
+            payload["model"] = payload.pop("model_averaged")
+            payload["extra"] = {**payload["extra"], "weights": f"moving average, decay {self.config.weight_average}"}
+        if weights_only or averaged:
             del payload["optimizer"], payload["rng"]
         return save_checkpoint(path, payload)
 
@@ -403,8 +441,15 @@ class RAM:
         return cls.load(pretrained_path(env_id), env_id=env_id)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, env_id: str | None = None, device: str = "cpu") -> RAM:
-        """Load a checkpoint written by :meth:`save` (``env_id``: require this environment)."""
+    def load(
+        cls, path: str | os.PathLike, env_id: str | None = None, device: str = "cpu", averaged: bool = False
+    ) -> RAM:
+        """Load a checkpoint written by :meth:`save` (``env_id``: require this environment).
+
+        ``averaged=True``: the network gets the checkpoint's moving average of the weights
+        (``weight_average``) instead of its weights - to evaluate the average of a run in
+        progress.  ``CheckpointError`` if the checkpoint has none.
+        """
         data = load_checkpoint(path, algo=cls.algo, env_id=env_id)
         config = dict(data["config"])
         for name, only in REMOVED_FIELDS.items():  # written by older versions
@@ -418,6 +463,12 @@ class RAM:
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: its config no longer makes an agent: {err}") from err
         restore_weights(data, path, agent.policy, agent.optimizer)
+        if "model_averaged" in data:
+            agent.averaged_weights = _averaged_weights(data["model_averaged"], agent.policy, path)
+        if averaged:
+            if agent.averaged_weights is None:
+                raise CheckpointError(f"{path} has no averaged weights (trained with weight_average=0)")
+            agent.policy.load_state_dict(agent.averaged_weights)
         if isinstance(agent.optimizer, torch.optim.Adam):  # checkpoints of older versions have fused=None
             for group in agent.optimizer.param_groups:
                 if group.get("fused") is None:
@@ -436,6 +487,22 @@ class RAM:
 
     def __repr__(self) -> str:
         return f"RAM({self.env_id!r}, core={self.config.core!r}, steps={self.num_timesteps})"
+
+
+def _averaged_weights(field: Any, policy: torch.nn.Module, path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A checkpoint's ``model_averaged`` field, checked against the network it belongs to."""
+    params = dict(policy.named_parameters())
+    if not isinstance(field, dict) or set(field) != set(params):
+        names = sorted(field) if isinstance(field, dict) else type(field).__name__
+        raise CheckpointError(f"{path}: field model_averaged does not name this network's parameters (got {names})")
+    for name, param in params.items():
+        value = field[name]
+        if not isinstance(value, torch.Tensor) or value.shape != param.shape or not value.is_floating_point():
+            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise CheckpointError(
+                f"{path}: field model_averaged.{name} should be a float tensor of shape {tuple(param.shape)}, got {got}"
+            )
+    return {name: field[name].to(param.device, param.dtype) for name, param in params.items()}
 
 
 def _check_rng(rng: dict[str, Any], path: str | os.PathLike) -> None:
