@@ -6,7 +6,10 @@ test images (what ``tests/test_pretrained.py`` re-checks in CI), then writes a
 weights-only copy to ``agents/pretrained/<env id>.pt`` whose ``extra`` records those
 errors, the training command, its wall-clock time and env steps.
 
-    python benchmarks/ship_pretrained.py runs/ram-translated [--status "..."]
+    python benchmarks/ship_pretrained.py runs/ram-translated [--status "..."] [--averaged]
+
+``--averaged`` ships the run's moving average of its weights (trained with
+``weight_average``; ``RUN/model_averaged.pt``) instead of its last weights.
 
 ``--rescore`` re-scores every shipped checkpoint under the current evaluation (same
 weights) and records the new errors, keeping the old ones as ``test_error_before``:
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from agents.checkpoint import CheckpointError
 from agents.evaluation import evaluate
 from agents.ram import RAM
 from agents.training import RunDirectoryError, run_history
@@ -52,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, nargs="?", help="a finished `ram train` run directory")
     parser.add_argument("--status", default="", help="a note stored with the checkpoint (e.g. 'interim')")
+    parser.add_argument("--averaged", action="store_true", help="ship the moving average of the weights")
     parser.add_argument("--rescore", action="store_true", help="re-score every shipped checkpoint instead")
     parser.add_argument("--why", default="evaluation changed", help="with --rescore: the reason, stored")
     args = parser.parse_args()
@@ -61,7 +66,11 @@ def main() -> None:
         return
     if args.run is None:
         parser.error("give a run directory, or --rescore")
-    agent = RAM.load(args.run / "model.pt")
+    try:
+        agent = RAM.load(args.run / "model.pt", averaged=args.averaged)
+    except CheckpointError as err:
+        raise SystemExit(f"ship_pretrained: {err}") from None
+    agent.averaged_weights = None  # a shipped file holds one set of weights
     full = evaluate(agent)
     first = evaluate(agent, n_episodes=1000)
     try:
@@ -78,6 +87,8 @@ def main() -> None:
     }
     if args.status:
         extra["status"] = args.status
+    if args.averaged:
+        extra["weights"] = f"moving average, decay {agent.config.weight_average}"
     out = agent.save(PRETRAINED / f"{agent.env_id}.pt", extra=extra, weights_only=True)
     print(full.summary())
     print(first.summary())
