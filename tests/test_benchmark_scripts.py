@@ -117,3 +117,40 @@ def test_every_recipe_study_variant_is_a_valid_config():
             hparams = typed_hparams(hparams_from("ram", str(REPO / study.base), sets, env_args))
             hparams.pop("env_kwargs", None)
             check_config(RAMConfig(**hparams), "label")
+
+
+def test_score_run_scores_the_last_and_the_averaged_weights(tmp_path):
+    """benchmarks/score_run.py: a row per set of weights (the average only when the run has
+    one), figures equal to ``ram eval``'s, a summary directory, and a named error for a run
+    that has not finished."""
+    import json
+
+    from agents import cli
+    from agents.evaluation import evaluate
+    from agents.ram import RAM
+
+    quiet = ["--no-progress", "--no-tensorboard", "--eval-episodes", "0", "--num-envs", "16", "--steps", "640"]
+    averaged, plain = tmp_path / "averaged", tmp_path / "plain"
+    assert (
+        cli.main(["train", "--env", "RAM-MNIST-v0", *quiet, "--set", "weight_average=0.9", "--out", str(averaged)]) == 0
+    )
+    assert cli.main(["train", "--env", "RAM-MNIST-v0", *quiet, "--out", str(plain)]) == 0
+    summary = tmp_path / "summary"
+    args = ("--episodes", "100", "--mc-samples", "3")
+    result = run_script("benchmarks/score_run.py", str(averaged), *args, "--summary", str(summary))
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| averaged |")]
+    assert [row.split(" | ")[1] for row in rows] == ["last", "averaged"]
+    want = evaluate(RAM.load(averaged / "model.pt", averaged=True), n_episodes=100).error
+    assert rows[1].split(" | ")[4] == f"{100 * want:.2f}%"  # the test column, as ram eval scores it
+    assert rows[0].split(" | ")[2] == f"{RAM.load(averaged / 'model.pt').num_timesteps:,}"  # env steps
+    saved = json.loads((summary / "eval.json").read_text())
+    assert [e["weights"] for e in saved] == ["last", "averaged"] and saved[1]["vote"]["mc_samples"] == 3
+    assert (summary / "config.json").exists() and (summary / "progress_every10th.csv").read_text().startswith("update,")
+    result = run_script("benchmarks/score_run.py", str(plain), *args)
+    assert result.returncode == 0, result.stderr
+    assert [line.split(" | ")[1] for line in result.stdout.splitlines() if line.startswith("| plain |")] == ["last"]
+    (plain / "model.pt").unlink()
+    result = run_script("benchmarks/score_run.py", str(plain))
+    assert result.returncode == 2
+    assert "model.pt does not exist (not finished: score its checkpoint with --checkpoint)" in result.stderr
