@@ -12,6 +12,8 @@ the whole fixed test split, deterministic fixations, one sample (the paper's pro
 ``ram eval`` prints); the same with sampled fixations; the majority vote of ``--mc-samples``
 stochastic passes; the validation error (deterministic); and the training batches' accuracy,
 the mean of the last 200 updates in ``progress.csv`` (the last weights, sampled fixations).
+With ``--checkpoint`` the env steps are the checkpoint's and the training time is that of the
+last row of ``progress.csv`` (at most ``--checkpoint-every`` updates later).
 Choose between a run's weights by the validation column, never by the test one.
 
 ``--summary DIR`` (one run) writes what ``benchmarks/results/<run>/`` keeps of a finished run:
@@ -85,21 +87,21 @@ def header(mc_samples: int, episodes: int | None) -> str:
     return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
 
 
-def training_accuracy(run: Path) -> float:
-    """Mean ``accuracy`` of the last :data:`TRAINING_ROWS` rows of ``run/progress.csv``."""
+def progress_rows(run: Path) -> list[dict[str, str]]:
+    """The rows of ``run/progress.csv`` (``RunDirectoryError`` if it has none)."""
     with open(run / "progress.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    if not rows or "accuracy" not in rows[0]:
+    if not rows:
+        raise RunDirectoryError(f"{run}/progress.csv has no rows")
+    return rows
+
+
+def training_accuracy(rows: list[dict[str, str]], run: Path) -> float:
+    """Mean ``accuracy`` of the last :data:`TRAINING_ROWS` progress rows of ``run``."""
+    if "accuracy" not in rows[0]:
         raise RunDirectoryError(f"{run}/progress.csv has no accuracy column: not a classification run")
     last = rows[-TRAINING_ROWS:]
     return sum(float(r["accuracy"]) for r in last) / len(last)
-
-
-def last_row_steps(run: Path) -> int:
-    """``env_steps`` of the last row of ``run/progress.csv``."""
-    with open(run / "progress.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return int(float(rows[-1]["env_steps"]))
 
 
 def score(run: Path, checkpoint: bool, mc_samples: int, episodes: int | None) -> tuple[list[Row], list[dict]]:
@@ -107,11 +109,13 @@ def score(run: Path, checkpoint: bool, mc_samples: int, episodes: int | None) ->
     set's evaluations as dicts (for ``eval.json``)."""
     path = run / (CHECKPOINT if checkpoint else FINAL)
     _, seconds, steps = run_history(run)
+    progress = progress_rows(run)
+    training = training_accuracy(progress, run)
     rows, evals = [], []
     for averaged in (False, True):
         agent = RAM.load(path, averaged=averaged)
         if checkpoint and not averaged:  # progress.csv may run up to checkpoint_every updates past it
-            steps -= last_row_steps(run) - agent.num_timesteps
+            steps -= int(float(progress[-1]["env_steps"])) - agent.num_timesteps
         results = {
             "test": evaluate(agent, n_episodes=episodes),
             "stochastic": evaluate(agent, n_episodes=episodes, deterministic=False),
@@ -126,7 +130,7 @@ def score(run: Path, checkpoint: bool, mc_samples: int, episodes: int | None) ->
                 steps,
                 seconds,
                 *(r.error for r in results.values()),
-                training=None if averaged else training_accuracy(run),
+                training=None if averaged else training,
             )
         )
         evals.append({"weights": weights, "file": str(path), **{k: r.as_dict() for k, r in results.items()}})
