@@ -24,7 +24,8 @@ shipped RAM-TranslatedMNIST-v0 recipe (``ram_translated_lstm.yaml``) the same wa
 
 A fourth, ``clutter100``, varies the shipped RAM-ClutteredMNIST100-v0 recipe
 (``ram_cluttered100_lstm.yaml``), whose errors are mostly digits never found
-(``benchmarks/fixation_errors.py``), in how widely the location policy explores:
+(``benchmarks/fixation_errors.py``), in how widely the location policy explores and in how
+many glimpses an episode has:
 
     python benchmarks/recipe_study.py --study clutter100 --steps 10000000 --seeds 0
 """
@@ -128,6 +129,8 @@ CLUTTER100 = Study(
     variants={
         "base": ("the shipped recipe (ram_cluttered100_lstm.yaml: LSTM core, centre start, std 0.1)", []),
         **{f"std{v}": (f"location std {v}", ["--set", f"location_std={v}"]) for v in ("0.15", "0.2", "0.3")},
+        # the clutter study's best single change at 10M steps: fewer glimpses, so more images per env step
+        **{f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in (4, 6)},
     },
 )
 

@@ -10,11 +10,11 @@ name                                  for
 ``ram_mnist``                         RAM-MNIST-v0 (the shipped model)
 ``ram_mnist_paper``                   RAM-MNIST-v0 with the paper's optimiser (SGD, momentum, batch 20)
 ``ram_translated``                    RAM-TranslatedMNIST-v0 (ReLU RNN; shipped before the clutter study)
-``ram_translated_lstm``               RAM-TranslatedMNIST-v0 with the clutter study's changes (the shipped model)
+``ram_translated_lstm``               RAM-TranslatedMNIST-v0 with the clutter study's changes (std 0.1)
 ``ram_translated_lstm_b64``           RAM-TranslatedMNIST-v0: ``ram_translated_lstm`` with 64-episode batches
 ``ram_translated_lstm_std015``        RAM-TranslatedMNIST-v0: ``ram_translated_lstm`` with location std 0.15
 ``ram_translated_lstm_std020``        RAM-TranslatedMNIST-v0: ``ram_translated_lstm`` with location std 0.2
-``ram_translated_lstm_std015_ema``    RAM-TranslatedMNIST-v0: ``ram_translated_lstm_std015`` + averaged weights
+``ram_translated_lstm_std015_ema``    RAM-TranslatedMNIST-v0: ``..._std015`` + averaged weights (the shipped model)
 ``ram_translated_lstm_std020_ema``    RAM-TranslatedMNIST-v0: ``ram_translated_lstm_std020`` + averaged weights
 ``ram_cluttered``                     RAM-ClutteredMNIST-v0 (ReLU RNN; shipped before the clutter study)
 ``ram_cluttered_lstm``                RAM-ClutteredMNIST-v0: the clutter study's choice (the shipped model)
