@@ -131,6 +131,11 @@ CLUTTER100 = Study(
         **{f"std{v}": (f"location std {v}", ["--set", f"location_std={v}"]) for v in ("0.15", "0.2", "0.3")},
         # the clutter study's best single change at 10M steps: fewer glimpses, so more images per env step
         **{f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in (4, 6)},
+        # the two that helped, combined
+        "fixed-4-std0.2": (
+            "4 glimpses per episode and location std 0.2",
+            ["--env-arg", "n_glimpses=4", "--set", "location_std=0.2"],
+        ),
     },
 )
 
