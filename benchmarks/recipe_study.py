@@ -54,6 +54,11 @@ class Study:
     glimpses: int = 8
 
 
+def fixed_glimpses(*counts: int) -> dict[str, tuple[str, list[str]]]:
+    """Variants ``fixed-N``: episodes of N glimpses instead of the env's default."""
+    return {f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in counts}
+
+
 CLUTTER = Study(
     env="RAM-ClutteredMNIST-v0",
     base="agents/ram/recipes/ram_cluttered.yaml",
@@ -86,7 +91,7 @@ CLUTTER = Study(
             for c in ("0.003", "0.01", "0.03")
         },
         # fixed-length episodes of fewer glimpses, beside the early-stopping models
-        **{f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in (4, 6)},
+        **fixed_glimpses(4, 6),
         # the paper's second extension: the location policy also chooses each glimpse's scale
         "zoom": (
             "chooses each glimpse's scale: finest patch 6..24 px (zoom=(6, 24); fixed: 12)",
@@ -130,7 +135,7 @@ CLUTTER100 = Study(
         "base": ("the shipped recipe (ram_cluttered100_lstm.yaml: LSTM core, centre start, std 0.1)", []),
         **{f"std{v}": (f"location std {v}", ["--set", f"location_std={v}"]) for v in ("0.15", "0.2", "0.3")},
         # the clutter study's best single change at 10M steps: fewer glimpses, so more images per env step
-        **{f"fixed-{n}": (f"{n} glimpses per episode (fixed)", ["--env-arg", f"n_glimpses={n}"]) for n in (4, 6)},
+        **fixed_glimpses(4, 6),
         # the two that helped, combined
         "fixed-4-std0.2": (
             "4 glimpses per episode and location std 0.2",
