@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -190,7 +191,14 @@ def fixed_length(run_dir: Path, default: int = 8) -> int:
     return int(config.get("config", {}).get("env_kwargs", {}).get("n_glimpses", default))
 
 
-def table(study: Study, out: Path, seeds: list[int], steps: int) -> str:
+def finished_seeds(out: Path, variant: str) -> list[int]:
+    """Seeds of ``variant`` with a run directory under ``out`` (``<variant>-s<seed>``), sorted."""
+    pattern = re.compile(rf"{re.escape(variant)}-s(\d+)")
+    return sorted(int(m.group(1)) for p in out.glob(f"{variant}-s*") if (m := pattern.fullmatch(p.name)))
+
+
+def table(study: Study, out: Path, steps: int) -> str:
+    """The study's markdown table: every finished run under ``out``, whichever invocation ran it."""
     lines = [
         f"Budget {steps:,} env steps per run, one torch thread, {study.env}; test error on the whole "
         "10,000-image test split (deterministic, one sample); training accuracy: mean of the last 50 "
@@ -201,7 +209,8 @@ def table(study: Study, out: Path, seeds: list[int], steps: int) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, (change, _) in study.variants.items():
-        got = [s for s in (summary(out / f"{name}-s{seed}", study.glimpses) for seed in seeds) if s is not None]
+        runs = (summary(out / f"{name}-s{seed}", study.glimpses) for seed in finished_seeds(out, name))
+        got = [s for s in runs if s is not None]
         if not got:
             lines.append(f"| {name} | {change} | (not run yet) | | | | | |")
             continue
@@ -274,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:  # every variant once before the second seed
         for variant in variants:
             run(study, variant, seed, args.steps, out, [])
-            table_path.write_text(table(study, out, args.seeds, args.steps))
+            table_path.write_text(table(study, out, args.steps))
     print(table_path.read_text())
     return 0
 

@@ -90,13 +90,8 @@ def test_fixation_errors_prints_correct_and_wrong_rows_and_refuses_a_bad_n():
     assert catch.returncode != 0 and "RAM-Catch-v0 is not a classification env" in catch.stderr
 
 
-def test_every_recipe_study_variant_is_a_valid_config():
-    """Each study's base recipe plus each variant's ``--set`` items type-check as a RAMConfig
-    (a typo in a study would otherwise fail only hours into the study)."""
+def load_recipe_study():
     import importlib.util
-
-    from agents.cli import hparams_from
-    from agents.ram.config import RAMConfig, check_config, typed_hparams
 
     spec = importlib.util.spec_from_file_location("recipe_study", REPO / "benchmarks" / "recipe_study.py")
     module = importlib.util.module_from_spec(spec)
@@ -105,6 +100,16 @@ def test_every_recipe_study_variant_is_a_valid_config():
         spec.loader.exec_module(module)
     finally:
         del sys.modules["recipe_study"]
+    return module
+
+
+def test_every_recipe_study_variant_is_a_valid_config():
+    """Each study's base recipe plus each variant's ``--set`` items type-check as a RAMConfig
+    (a typo in a study would otherwise fail only hours into the study)."""
+    from agents.cli import hparams_from
+    from agents.ram.config import RAMConfig, check_config, typed_hparams
+
+    module = load_recipe_study()
     assert "clutter100" in module.STUDIES
     for name, study in module.STUDIES.items():
         assert (REPO / study.base).exists(), name
@@ -117,6 +122,26 @@ def test_every_recipe_study_variant_is_a_valid_config():
             hparams = typed_hparams(hparams_from("ram", str(REPO / study.base), sets, env_args))
             hparams.pop("env_kwargs", None)
             check_config(RAMConfig(**hparams), "label")
+
+
+def test_recipe_study_table_keeps_every_finished_run(tmp_path):
+    """The table lists every finished run in the study directory, not only the seeds of the
+    invocation that wrote it (running one variant with ``--seeds 0`` must not drop the seed-1
+    runs of the others), and a variant's runs are not confused with a longer name's."""
+    import json
+
+    module = load_recipe_study()
+    for run, error in (("fixed-4-s0", 0.30), ("fixed-4-s1", 0.40), ("fixed-4-std0.2-s0", 0.25)):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "eval.json").write_text(json.dumps({"error": error}))
+        (tmp_path / run / "config.json").write_text(json.dumps({"config": {"env_kwargs": {"n_glimpses": 4}}}))
+        (tmp_path / run / "progress.csv").write_text("env_steps,accuracy,time\n1000,0.5,10\n")
+    (tmp_path / "base-s0").mkdir()  # started, not finished: no eval.json
+    lines = module.table(module.STUDIES["clutter100"], tmp_path, 1000).splitlines()
+    row = {line.split(" | ")[0].removeprefix("| "): line for line in lines if line.startswith("| ")}
+    assert "| 30.00% / 40.00% | 35.00% | 4.00 |" in row["fixed-4"]
+    assert "| 25.00% | 25.00% | 4.00 |" in row["fixed-4-std0.2"]
+    assert "(not run yet)" in row["base"]
 
 
 def test_score_run_scores_the_last_and_the_averaged_weights(tmp_path):
