@@ -134,7 +134,7 @@ CLUTTER100 = Study(
     base="agents/ram/recipes/ram_cluttered100_lstm.yaml",
     variants={
         "base": ("the shipped recipe (ram_cluttered100_lstm.yaml: LSTM core, centre start, std 0.1)", []),
-        **{f"std{v}": (f"location std {v}", ["--set", f"location_std={v}"]) for v in ("0.15", "0.2", "0.3")},
+        **{f"std{v}": (f"location std {v}", ["--set", f"location_std={v}"]) for v in ("0.15", "0.2", "0.3", "0.5")},
         # the clutter study's best single change at 10M steps: fewer glimpses, so more images per env step
         **fixed_glimpses(4, 6),
         # the two that helped, combined
