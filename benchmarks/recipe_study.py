@@ -191,7 +191,7 @@ def fixed_length(run_dir: Path, default: int = 8) -> int:
     return int(config.get("config", {}).get("env_kwargs", {}).get("n_glimpses", default))
 
 
-def finished_seeds(out: Path, variant: str) -> list[int]:
+def run_seeds(out: Path, variant: str) -> list[int]:
     """Seeds of ``variant`` with a run directory under ``out`` (``<variant>-s<seed>``), sorted."""
     pattern = re.compile(rf"{re.escape(variant)}-s(\d+)")
     return sorted(int(m.group(1)) for p in out.glob(f"{variant}-s*") if (m := pattern.fullmatch(p.name)))
@@ -209,7 +209,7 @@ def table(study: Study, out: Path, steps: int) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, (change, _) in study.variants.items():
-        runs = (summary(out / f"{name}-s{seed}", study.glimpses) for seed in finished_seeds(out, name))
+        runs = (summary(out / f"{name}-s{seed}", study.glimpses) for seed in run_seeds(out, name))
         got = [s for s in runs if s is not None]
         if not got:
             lines.append(f"| {name} | {change} | (not run yet) | | | | | |")
