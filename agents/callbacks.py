@@ -35,7 +35,16 @@ from typing import Any
 from agents.base import Agent, Callback
 from agents.logger import RunLogger
 
-__all__ = ["CallbackList", "Checkpoint", "TimeLimit", "TimeBudget", "StopOnSignal", "CurveLogger", "score_of"]
+__all__ = [
+    "CallbackList",
+    "Checkpoint",
+    "TimeLimit",
+    "TimeBudget",
+    "StopOnSignal",
+    "CurveLogger",
+    "ValidationCurve",
+    "score_of",
+]
 
 
 def score_of(metrics: dict[str, float]) -> float:
@@ -193,6 +202,42 @@ class CurveLogger:
 
     def __call__(self, metrics: dict[str, float]) -> bool:
         self.logger.log({**metrics, "score": score_of(metrics), "time": round(self.seconds, 3)})
+        return True
+
+    def close(self) -> None:
+        self.logger.close()
+
+
+class ValidationCurve:
+    """Scores ``agent`` on the validation split every ``every`` env steps and appends
+    ``env_steps, validation_error, episodes`` to ``run_dir/validation.csv``: the curve to
+    choose and compare recipes by (never the test split).  Join it with ``progress.csv`` on
+    ``env_steps`` for the training time.
+
+    The evaluation is deterministic (policy means, one sample) on the first ``episodes``
+    validation images (default: all 5,000) and uses a private copy of torch's generator, so
+    training, and a resumed run, are unchanged by it.  A resumed run continues the file (rows
+    after its checkpoint are dropped and logged again).
+    """
+
+    FILENAME = "validation.csv"
+
+    def __init__(self, agent: Agent, run_dir: str | os.PathLike, every: int, episodes: int | None = None) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"the validation interval must be an integer >= 1 (env steps), got {every!r}")
+        self.agent, self.every, self.episodes = agent, every, episodes
+        columns = ["env_steps", "validation_error", "episodes"]
+        self.logger = RunLogger(run_dir, tensorboard=False, filename=self.FILENAME, columns=columns)
+        self.next = (int(agent.num_timesteps) // every + 1) * every
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        steps = int(metrics["env_steps"])
+        if steps >= self.next:
+            from agents.evaluation import evaluate
+
+            result = evaluate(self.agent, n_episodes=self.episodes, split="validation")
+            self.logger.log({"env_steps": steps, "validation_error": 1.0 - result.mean_reward, "episodes": result.episodes})
+            self.next = (steps // self.every + 1) * self.every
         return True
 
     def close(self) -> None:

@@ -227,6 +227,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise SystemExit(f"ram train: --time-budget must be > 0 minutes, got {args.time_budget}")
     if args.minutes is not None and not args.minutes > 0:
         raise SystemExit(f"ram train: --minutes must be > 0, got {args.minutes}")
+    if args.validate_every is not None and args.validate_every < 1:
+        raise SystemExit(f"ram train: --validate-every must be >= 1 env steps, got {args.validate_every}")
     try:
         algorithm(args.algo)  # a plug-in is imported and checked against the contract here
     except ValueError as err:
@@ -238,6 +240,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "checkpoint_every": args.checkpoint_every,
         "tensorboard": not args.no_tensorboard,
         "progress": not args.no_progress,
+        "validate_every": args.validate_every,
     }
     try:
         if args.resume:
@@ -565,6 +568,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="one environment keyword, e.g. --env-arg n_glimpses=4 (repeatable)",
     )
     train.add_argument("--checkpoint-every", type=int, default=100, help="updates between checkpoints (100)")
+    train.add_argument(
+        "--validate-every",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="score the validation split every STEPS env steps into OUT/validation.csv (classification; "
+        "deterministic, the whole split): the curve to compare recipes by",
+    )
     train.add_argument(
         "--eval-episodes",
         type=int,

@@ -34,7 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import Agent, Callback
-from agents.callbacks import CallbackList, Checkpoint, CurveLogger, StopOnSignal, TimeBudget, TimeLimit, score_of
+from agents.callbacks import (
+    CallbackList,
+    Checkpoint,
+    CurveLogger,
+    StopOnSignal,
+    TimeBudget,
+    TimeLimit,
+    ValidationCurve,
+    score_of,
+)
 from agents.checkpoint import CheckpointError
 from agents.logger import RunLogger
 
@@ -128,24 +137,28 @@ class _ProgressBar:
         return True
 
 
-def _run(
-    agent: Agent,
-    out: Path,
-    total: int,
-    minutes: float | None,
-    checkpoint_every: int,
-    tensorboard: bool,
-    progress: bool,
-    time_offset: float,
-    callback: Callback | None,
-    time_budget: float | None = None,
-) -> RunOutcome:
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is managed (the keywords of :func:`train` and :func:`resume`)."""
+
+    minutes: float | None = None  #: stop (checkpointed) after this much wall-clock
+    checkpoint_every: int = 100  #: updates between checkpoints
+    tensorboard: bool = True  #: TensorBoard events beside progress.csv
+    progress: bool = False  #: a progress bar
+    callback: Callback | None = None  #: one more callback, after the run's own
+    time_budget: float | None = None  #: minutes the whole run may take (RAM; its schedule is fitted)
+    validate_every: int | None = None  #: env steps between validation scores (``validation.csv``)
+
+
+def _run(agent: Agent, out: Path, total: int, options: RunOptions, time_offset: float = 0.0) -> RunOutcome:
+    minutes, time_budget = options.minutes, options.time_budget
     checkpoint = out / CHECKPOINT
     budget = TimeBudget(agent, time_budget, total) if time_budget is not None else None
-    saver = Checkpoint(agent, checkpoint, every=checkpoint_every)  # checks the interval before training
+    saver = Checkpoint(agent, checkpoint, every=options.checkpoint_every)  # checks the interval before training
     limit = TimeLimit(minutes) if minutes is not None else None
-    logger = CurveLogger(out, tensorboard=tensorboard, time_offset=time_offset)
-    bar = _ProgressBar(agent, total, progress)
+    logger = CurveLogger(out, tensorboard=options.tensorboard, time_offset=time_offset)
+    bar = _ProgressBar(agent, total, options.progress)
+    validation = ValidationCurve(agent, out, options.validate_every) if options.validate_every else None
     steps_before = agent.num_timesteps
     started = time.perf_counter()
     try:
@@ -153,12 +166,14 @@ def _run(
             # log before checkpointing: a checkpoint never runs ahead of progress.csv
             agent.learn(
                 total,
-                callback=CallbackList([budget, logger, bar, saver, limit, stop, callback]),
+                callback=CallbackList([budget, logger, validation, bar, saver, limit, stop, options.callback]),
                 reset_num_timesteps=False,
             )
     finally:
         bar.bar.close()
         logger.close()
+        if validation is not None:
+            validation.close()
     agent.save(checkpoint)
     if budget is not None and stop.received is None:  # the time budget decided how far to go
         total = min(total, agent.num_timesteps)
@@ -199,6 +214,7 @@ def train(
     callback: Callback | None = None,
     time_budget: float | None = None,
     init_from: dict[str, Any] | None = None,
+    validate_every: int | None = None,
 ) -> RunOutcome:
     """Train a new ``agent`` for ``total_timesteps`` in the run directory ``out``.
 
@@ -216,6 +232,8 @@ def train(
             to the steps this machine manages (:class:`~agents.callbacks.TimeBudget`).
         init_from: where ``agent``'s starting weights came from (:func:`lineage`), recorded in
             ``config.json`` so that :func:`run_history` counts that training too.
+        validate_every: score the validation split every this many env steps into
+            ``validation.csv`` (classification; see :class:`~agents.callbacks.ValidationCurve`).
     """
     out = Path(out)
     _check_budget(total_timesteps)
@@ -234,18 +252,8 @@ def train(
         if init_from is not None:
             record["init_from"] = init_from
         (out / "config.json").write_text(json.dumps(record, indent=2))
-        return _run(
-            agent,
-            out,
-            int(total_timesteps),
-            minutes,
-            checkpoint_every,
-            tensorboard,
-            progress,
-            0.0,
-            callback,
-            time_budget,
-        )
+        options = RunOptions(minutes, checkpoint_every, tensorboard, progress, callback, time_budget, validate_every)
+        return _run(agent, out, int(total_timesteps), options)
 
 
 def resume(
@@ -260,6 +268,7 @@ def resume(
     progress: bool = False,
     callback: Callback | None = None,
     time_budget: float | None = None,
+    validate_every: int | None = None,
 ) -> RunOutcome:
     """Continue the run in ``out`` from its checkpoint, to ``total_timesteps`` (default: the
     budget it was started with).  ``env_id`` requires the checkpoint to be for that env;
@@ -292,18 +301,9 @@ def resume(
                 (out / "config.json").write_text(json.dumps(saved, indent=2))
         progress_csv = out / "progress.csv"
         RunLogger.truncate(progress_csv, agent.num_timesteps)
-        return _run(
-            agent,
-            out,
-            total,
-            minutes,
-            checkpoint_every,
-            tensorboard,
-            progress,
-            _last_time(progress_csv),
-            callback,
-            time_budget,
-        )
+        RunLogger.truncate(out / ValidationCurve.FILENAME, agent.num_timesteps)
+        options = RunOptions(minutes, checkpoint_every, tensorboard, progress, callback, time_budget, validate_every)
+        return _run(agent, out, total, options, _last_time(progress_csv))
 
 
 def _check_budget(total: Any) -> None:

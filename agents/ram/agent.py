@@ -81,6 +81,11 @@ class RAM:
         if cfg.core is None:
             cfg.core = "rnn" if cfg.supervised else "lstm"
         check_config(cfg, self.action_key)
+        if self.has_stop and cfg.location_reward != "paper":
+            raise ValueError(
+                f"location_reward={cfg.location_reward!r} replaces the env's reward, glimpse costs included: "
+                "it does not mix with allow_stop=True"
+            )
         state_size = true_state_size(cfg, env_id, probe)
         control = ram_env.task_kind(probe) == "control"
         probe.close()
@@ -155,7 +160,13 @@ class RAM:
             self._envs = HidePrivilegedInfo(envs) if self.track == "rl" else envs
         return self._envs
 
-    def collect(self, envs: gym.vector.VectorEnv, seed: int | None = None, deterministic: bool = False) -> Rollout:
+    def collect(
+        self,
+        envs: gym.vector.VectorEnv,
+        seed: int | None = None,
+        deterministic: bool = False,
+        uniform_fixations: bool = False,
+    ) -> Rollout:
         """Play one batch of complete episodes in ``envs`` (see :func:`agents.ram.rollout.collect`)."""
         return collect(
             self.policy,
@@ -165,7 +176,14 @@ class RAM:
             seed=seed,
             deterministic=deterministic,
             reset_ahead=self._reset_ahead,
+            uniform_fixations=uniform_fixations,
         )
+
+    @property
+    def warming_up(self) -> bool:
+        """Whether the next update is part of the warm start (``warm_start_steps``): random
+        fixations, no policy gradient for the location network."""
+        return self.num_timesteps < self.config.warm_start_steps
 
     def train_step(self, envs: gym.vector.VectorEnv, seed: int | None = None) -> dict[str, float]:
         """One update: a batch of episodes, the hybrid loss, one gradient step.  Returns its metrics."""
@@ -173,7 +191,7 @@ class RAM:
         lr = cfg.learning_rate_at(self.num_timesteps / max(1, self.total_timesteps), self.num_timesteps)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        rollout = self.collect(envs, seed=seed)
+        rollout = self.collect(envs, seed=seed, uniform_fixations=self.warming_up)
         if self._overlapping():
             self._reset_ahead.start(envs)  # the next batch's reset runs beside the backward pass
         loss, terms = hybrid_loss(rollout, bool(cfg.supervised), **cfg.loss_options())

@@ -88,7 +88,11 @@ class RAMConfig:
     baseline_grad_to_core: bool = False
     """Let the baseline's regression train the core and glimpse networks (actor-critic style)."""
     critic: str = "baseline"
-    """What ``b_t`` is.  ``"baseline"``: the paper's ``Linear(h_t)``.  ``"state"``: an
+    """What ``b_t`` is.  ``"baseline"``: the paper's ``Linear(h_t)``.  ``"leave_one_out"``:
+    with ``rollouts_per_image = M >= 2``, each episode's return is compared with the mean return
+    of the other ``M - 1`` episodes on the same image (a VIMCO-style multi-sample baseline:
+    unbiased, and it needs no learning; the ``Linear(h_t)`` baseline is still fitted, as a
+    diagnostic).  ``"state"``: an
     asymmetric critic, an MLP on the environment's true state ``info["state"]`` (Catch),
     read during training only - the policy still acts on glimpses alone.  Pair it with
     ``gae_lambda < 1`` so each move is scored by the critic rather than by the episode's
@@ -99,8 +103,28 @@ class RAMConfig:
     every step.  It gives the core and glimpse networks a dense signal (where the ball
     and the paddle are), as the label's cross-entropy does in classification; the policy
     still acts on glimpses alone.  0 disables it."""
+    location_reward: str = "paper"
+    """What the location policy's REINFORCE term is paid (classification with the hybrid loss).
+    ``"paper"``: the environment's reward, 1 for a right label, else 0.
+    ``"log_likelihood"``: the final log-probability of the true label, ``log p_T(y)``.
+    ``"dense"``: the gain in that log-probability each glimpse brings,
+    ``r_t = log p_{t+1}(y) - log p_t(y)`` (the action network read out at every step), which
+    sums to ``log p_T(y) - log p_1(y)``: the same total as ``"log_likelihood"``, but each fixation
+    is credited with what its glimpse added.  Both read ``info["label"]`` (as the hybrid loss
+    does); log-probabilities are floored at ``log(1e-3)`` so one hopeless image cannot dominate."""
+    warm_start_steps: int = 0
+    """Env steps of a warm start before the paper's training (0: none).  During it every
+    fixation is drawn uniformly over the image instead of from the location network, which
+    gets no policy gradient, so the glimpse, core and action networks learn from the
+    cross-entropy on random views; the location policy then starts from a classifier whose
+    reward is informative.  Counted in the run's env steps and time."""
     supervised: bool | None = None
     """Hybrid loss with ``info["label"]``; ``None``: on for classification envs (action ``label``)."""
+    glimpse_network: str = "fc"
+    """The glimpse network's "what" pathway: ``"fc"`` (the paper's ``Linear(rho)``) or
+    ``"conv"`` (two 3x3 convolutions over the ``k`` scales as channels, then a linear layer to
+    ``glimpse_hidden``): it shares weights across the patch, so it learns strokes from fewer
+    episodes, at about twice the compute per glimpse."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keywords for ``gym.make_vec(env_id, ...)`` (e.g. ``{"n_glimpses": 4}``)."""
 
@@ -117,6 +141,7 @@ class RAMConfig:
             "location_std": self.location_std,
             "location_grad_to_core": self.location_grad_to_core,
             "location_mean": self.location_mean,
+            "glimpse_network": self.glimpse_network,
             "baseline_grad_to_core": self.baseline_grad_to_core,
             "critic_state_size": state_size if self.critic == "state" else 0,
             "decoder_state_size": state_size if self.state_loss_weight > 0 else 0,
@@ -127,7 +152,10 @@ class RAMConfig:
     def loss_options(self) -> dict[str, Any]:
         """Keywords of :func:`~agents.ram.losses.hybrid_loss` (all but the rollout and ``supervised``)."""
         names = ("reinforce_weight", "baseline_weight", "entropy_coef", "normalize_advantage", "gamma", "gae_lambda")
-        return {name: getattr(self, name) for name in (*names, "state_loss_weight")}
+        return {
+            **{name: getattr(self, name) for name in (*names, "state_loss_weight", "location_reward")},
+            "leave_one_out": self.rollouts_per_image if self.critic == "leave_one_out" else 0,
+        }
 
     def learning_rate_at(self, progress: float, steps: int | None = None) -> float:
         """The scheduled learning rate at ``progress`` in ``[0, 1]`` of the training budget,
@@ -205,7 +233,31 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
         (cfg.max_grad_norm >= 0, "max_grad_norm must be >= 0"),
         (0 <= cfg.weight_average < 1, f"weight_average must be in [0, 1), got {cfg.weight_average}"),
         (0 <= cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1, "gamma and gae_lambda must be in [0, 1]"),
-        (cfg.critic in ("baseline", "state"), f"critic must be 'baseline' or 'state', got {cfg.critic!r}"),
+        (
+            cfg.critic in ("baseline", "state", "leave_one_out"),
+            f"critic must be 'baseline', 'state' or 'leave_one_out', got {cfg.critic!r}",
+        ),
+        (
+            cfg.critic != "leave_one_out" or cfg.rollouts_per_image >= 2,
+            "critic='leave_one_out' compares the rollouts of one image: it needs rollouts_per_image >= 2",
+        ),
+        (
+            cfg.location_reward in ("paper", "log_likelihood", "dense"),
+            f"location_reward must be 'paper', 'log_likelihood' or 'dense', got {cfg.location_reward!r}",
+        ),
+        (
+            cfg.location_reward == "paper" or (cfg.supervised is not False and action_key == "label"),
+            "location_reward other than 'paper' reads the true label: it needs the hybrid loss (supervised)",
+        ),
+        (cfg.warm_start_steps >= 0, f"warm_start_steps must be >= 0, got {cfg.warm_start_steps}"),
+        (
+            cfg.warm_start_steps == 0 or action_key == "label",
+            "warm_start_steps trains the classifier on random fixations: it needs a classification env",
+        ),
+        (
+            cfg.glimpse_network in ("fc", "conv"),
+            f"glimpse_network must be 'fc' or 'conv', got {cfg.glimpse_network!r}",
+        ),
         (cfg.state_loss_weight >= 0, f"state_loss_weight must be >= 0, got {cfg.state_loss_weight}"),
         (not (cfg.supervised and action_key != "label"), "supervised=True needs an env with a label action"),
     ]

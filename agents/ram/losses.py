@@ -2,7 +2,10 @@
 
 For a batch of ``B`` episodes of ``T`` steps (a :class:`~agents.ram.rollout.Rollout`):
 
-* :func:`advantages`: ``R_t - b_t`` (or generalised advantage estimation),
+* :func:`location_rewards`: what the location policy is paid (the paper's 0/1 reward, or the
+  true label's log-likelihood, final or per glimpse),
+* :func:`advantages`: ``R_t - b_t`` (or generalised advantage estimation), or
+  :func:`leave_one_out_advantage`'s comparison with the other rollouts of the same image,
 * :func:`reinforce`: the policy-gradient term ``-sum_t log pi(a_t) (R_t - b_t)``, per episode,
 * the cross-entropy of the last step's action logits against the true labels,
 * the baseline's mean squared error against the returns,
@@ -18,21 +21,51 @@ from torch import Tensor
 
 from agents.ram.rollout import Rollout
 
-__all__ = ["advantages", "reinforce", "hybrid_loss"]
+__all__ = ["location_rewards", "advantages", "leave_one_out_advantage", "reinforce", "hybrid_loss"]
+
+#: floor of the log-likelihood rewards: log(1e-3)
+LOG_LIKELIHOOD_FLOOR = -6.907755278982137
 
 
-def advantages(rollout: Rollout, gamma: float = 1.0, gae_lambda: float = 1.0) -> tuple[Tensor, Tensor]:
+def location_rewards(rollout: Rollout, kind: str = "paper") -> Tensor:
+    """The rewards ``(T, B)`` the policy gradient uses.
+
+    ``"paper"``: the environment's (1 for a right label at the end, else 0).  With the
+    true label's log-probability after each glimpse ``lp_t = log p_t(y)`` (floored at
+    ``log 1e-3``): ``"log_likelihood"`` pays ``lp`` at each episode's last step;
+    ``"dense"`` pays ``lp_{t+1} - lp_t`` at step ``t`` (what the glimpse at the fixation
+    chosen at ``t`` added), so the return from step ``t`` is ``lp_T - lp_t``.
+    """
+    if kind == "paper":
+        return rollout.reward
+    if rollout.label_log_prob is None:
+        raise ValueError(f"location_reward={kind!r} needs the rollout's label log-probabilities (supervised)")
+    lp = rollout.label_log_prob.clamp(min=LOG_LIKELIHOOD_FLOOR)
+    alive = rollout.alive
+    following = torch.cat([alive[1:], torch.zeros_like(alive[:1])])  # 1 where step t + 1 is in the episode
+    if kind == "log_likelihood":
+        return lp * alive * (1 - following)
+    if kind == "dense":
+        gain = torch.cat([lp[1:] - lp[:-1], torch.zeros_like(lp[:1])])
+        return gain * following
+    raise ValueError(f"location_reward must be 'paper', 'log_likelihood' or 'dense', got {kind!r}")
+
+
+def advantages(
+    rollout: Rollout, gamma: float = 1.0, gae_lambda: float = 1.0, rewards: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """``(advantage, returns)``, both ``(T, B)``, from the rollout's rewards and baselines.
 
     With ``gamma = gae_lambda = 1`` the advantage is the paper's ``R_t - b_t``, ``R_t``
     the rewards still to come.  Otherwise it is the generalised advantage estimate
     ``sum_k (gamma lambda)^k delta_{t+k}``, ``delta_t = r_t + gamma b_{t+1} - b_t``.
-    ``returns = advantage + b_t`` is what the baseline regresses on.
+    ``returns = advantage + b_t`` is what the baseline regresses on.  ``rewards``: ``(T, B)``
+    in place of the rollout's (see :func:`location_rewards`).
     """
     alive = rollout.alive
     steps, batch = alive.shape
     baseline = rollout.baseline.detach()
-    reward = rollout.reward * alive
+    reward = (rollout.reward if rewards is None else rewards) * alive
     advantage = torch.zeros_like(reward)
     running = torch.zeros(batch, device=reward.device)
     none = torch.zeros(batch, device=reward.device)
@@ -43,6 +76,18 @@ def advantages(rollout: Rollout, gamma: float = 1.0, gae_lambda: float = 1.0) ->
         running = (delta + gamma * gae_lambda * following * running) * alive[t]
         advantage[t] = running
     return advantage, advantage + baseline
+
+
+def leave_one_out_advantage(returns: Tensor, alive: Tensor, group: int) -> Tensor:
+    """Multi-sample advantage ``R_i - mean_{j != i} R_j`` ``(T, B)``: each episode against the
+    other ``group - 1`` rollouts of the same image (consecutive slots of the batch, as the
+    environment's ``rollouts_per_image`` lays them out)."""
+    steps, batch = returns.shape
+    if group < 2 or batch % group:
+        raise ValueError(f"leave-one-out needs groups of >= 2 rollouts dividing the batch; got {group} for {batch}")
+    grouped = (returns * alive).reshape(steps, batch // group, group)
+    others = (grouped.sum(-1, keepdim=True) - grouped) / (group - 1)
+    return (grouped - others).reshape(steps, batch) * alive
 
 
 def normalized(advantage: Tensor, alive: Tensor) -> Tensor:
@@ -70,6 +115,8 @@ def hybrid_loss(
     gamma: float = 1.0,
     gae_lambda: float = 1.0,
     state_loss_weight: float = 0.0,
+    location_reward: str = "paper",
+    leave_one_out: int = 0,
 ) -> tuple[Tensor, dict[str, float]]:
     """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``.
 
@@ -82,12 +129,17 @@ def hybrid_loss(
         normalize_advantage: standardise ``R_t - b_t`` over the batch first.
         gamma, gae_lambda: 1 and 1 give the paper's ``R_t - b_t``; otherwise GAE.
         state_loss_weight: weight of the true-state decoder's MSE (when the rollout has one).
+        location_reward: what the policy gradient is paid (see :func:`location_rewards`).
+        leave_one_out: ``M >= 2``: the advantage compares each episode with the other ``M - 1``
+            rollouts of its image (:func:`leave_one_out_advantage`) instead of ``b_t``; 0: ``R_t - b_t``.
 
     Returns:
         The scalar loss and each term's value (``cross_entropy``, ``location_pg``,
         ``action_pg``, ``baseline_mse``, ``entropy``, ``state_mse``, ``loss``).
     """
-    advantage, returns = advantages(rollout, gamma, gae_lambda)
+    advantage, returns = advantages(rollout, gamma, gae_lambda, location_rewards(rollout, location_reward))
+    if leave_one_out:
+        advantage = leave_one_out_advantage(returns, rollout.alive, leave_one_out)
     if normalize_advantage:
         advantage = normalized(advantage, rollout.alive)
     alive = rollout.alive

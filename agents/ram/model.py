@@ -28,6 +28,7 @@ from torch.distributions import Bernoulli, Categorical
 
 __all__ = [
     "GlimpseNetwork",
+    "ConvWhat",
     "CoreNetwork",
     "LocationNetwork",
     "ActionNetwork",
@@ -50,6 +51,31 @@ def gaussian_log_prob(x: Tensor, mean: Tensor, std: float) -> Tensor:
     return (-0.5 * z * z).sum(-1) - x.shape[-1] * (math.log(std) + 0.5 * math.log(2 * math.pi))
 
 
+class ConvWhat(nn.Module):
+    """A convolutional "what" pathway (not in the paper): the ``k`` scales of a glimpse as
+    channels, two 3x3 convolutions (16 and 32 channels, the second with stride 2), then a
+    linear layer: ``(B, k, g, g)`` -> ``(B, out_size)`` before the ReLU.  Colour glimpses
+    ``(B, k, c, g, g)`` stack their ``k * c`` planes as channels."""
+
+    def __init__(self, glimpse_shape: tuple[int, ...], out_size: int) -> None:
+        super().__init__()
+        *planes, g, g2 = (int(d) for d in glimpse_shape)
+        channels = math.prod(planes) if planes else 1
+        self.conv = nn.Sequential(
+            nn.Conv2d(channels, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+        )
+        self.channels = channels
+        side = ((g - 1) // 2 + 1, (g2 - 1) // 2 + 1)
+        self.linear = nn.Linear(32 * side[0] * side[1], out_size)
+
+    def forward(self, glimpse: Tensor) -> Tensor:
+        x = glimpse.reshape(glimpse.shape[0], self.channels, *glimpse.shape[-2:])
+        return self.linear(self.conv(x).flatten(1))
+
+
 class GlimpseNetwork(nn.Module):
     """f_g: what was seen and where, fused into one feature vector.
 
@@ -59,6 +85,8 @@ class GlimpseNetwork(nn.Module):
         where_size: units of ``h_l`` (128).
         out_size: units of ``g_t`` (256).
         where_dims: size of the "where" input: 2 (location) or 3 (location, zoom).
+        what: ``"fc"``: the paper's ``h_g = ReLU(Linear(rho))``; ``"conv"``: ``h_g =
+            ReLU(ConvWhat(rho))`` (see :class:`ConvWhat`).
     """
 
     def __init__(
@@ -68,19 +96,21 @@ class GlimpseNetwork(nn.Module):
         where_size: int = 128,
         out_size: int = 256,
         where_dims: int = 2,
+        what: str = "fc",
     ) -> None:
         super().__init__()
-        n_in = 1
-        for d in glimpse_shape:
-            n_in *= int(d)
-        self.what = nn.Linear(n_in, what_size)
+        if what not in ("fc", "conv"):
+            raise ValueError(f"glimpse network must be 'fc' or 'conv', got {what!r}")
+        n_in = math.prod(int(d) for d in glimpse_shape)
+        self.what: nn.Module = nn.Linear(n_in, what_size) if what == "fc" else ConvWhat(glimpse_shape, what_size)
+        self.flatten = what == "fc"
         self.where = nn.Linear(where_dims, where_size)
         self.what_out = nn.Linear(what_size, out_size)
         self.where_out = nn.Linear(where_size, out_size)
 
     def forward(self, glimpse: Tensor, location: Tensor) -> Tensor:
         """``(B, k, g, g)``, ``(B, where_dims)`` -> ``(B, out_size)``."""
-        h_g = torch.relu(self.what(glimpse.flatten(1)))
+        h_g = torch.relu(self.what(glimpse.flatten(1) if self.flatten else glimpse))
         h_l = torch.relu(self.where(location))
         return torch.relu(self.what_out(h_g) + self.where_out(h_l))
 
@@ -263,6 +293,7 @@ class RecurrentAttentionModel(nn.Module):
             replaces the :class:`BaselineNetwork`.
         decoder_state_size: ``d > 0`` adds a :class:`StateDecoder` predicting them.
         stop_policy: add the Bernoulli stop head (the env lets the agent stop early).
+        glimpse_network: ``"fc"`` (the paper's) or ``"conv"`` (see :class:`GlimpseNetwork`).
         zoom_policy: the location policy also chooses the next glimpse's zoom, and the
             glimpse network reads each glimpse's zoom beside its location.
     """
@@ -283,6 +314,7 @@ class RecurrentAttentionModel(nn.Module):
         decoder_state_size: int = 0,
         stop_policy: bool = False,
         zoom_policy: bool = False,
+        glimpse_network: str = "fc",
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -293,7 +325,7 @@ class RecurrentAttentionModel(nn.Module):
         #: the "where" of a glimpse: (row, col), then the zoom when the agent chooses the scale
         self.where_dims = 3 if zoom_policy else 2
         self.glimpse_network = GlimpseNetwork(
-            self.glimpse_shape, glimpse_hidden, glimpse_hidden, glimpse_out, where_dims=self.where_dims
+            self.glimpse_shape, glimpse_hidden, glimpse_hidden, glimpse_out, self.where_dims, glimpse_network
         )
         self.core_network = CoreNetwork(glimpse_out, hidden_size, core)
         self.location_network = LocationNetwork(hidden_size, location_grad_to_core, location_mean, self.where_dims)

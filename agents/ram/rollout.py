@@ -14,6 +14,7 @@ its auxiliary loss.  The policy acts on glimpses alone either way.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class Rollout:
     true_states: Tensor | None = None  #: (T, B, d) info["state"] before each step (true-state block)
     state_predictions: Tensor | None = None  #: (T, B, d) the state decoder's output
     stop_log_prob: Tensor | None = None  #: (T, B) log pi(stop_t), when the env lets the agent stop
+    label_log_prob: Tensor | None = None  #: (T, B) log p_t(y) of the true label after each glimpse (supervised)
 
 
 class StepRecorder:
@@ -222,6 +224,7 @@ def collect(
     seed: int | None = None,
     deterministic: bool = False,
     reset_ahead: ResetAhead | None = None,
+    uniform_fixations: bool = False,
 ) -> Rollout:
     """Play one batch of complete episodes (one per env) and record what REINFORCE needs.
 
@@ -233,6 +236,9 @@ def collect(
         seed: seeds the envs' reset (``None``: continue their generators).
         deterministic: fixations = policy means, actions = argmax.
         reset_ahead: where a reset of ``envs`` may already be under way (see :class:`ResetAhead`).
+        uniform_fixations: look at fixations drawn uniformly over ``[-1, 1]`` instead of the
+            location network's (a warm start); their log-probabilities are recorded as 0, so
+            the location network gets no policy gradient.
     """
     device = next(policy.parameters()).device
     obs, info = reset_ahead.take(envs, seed) if reset_ahead is not None else envs.reset(seed=seed)
@@ -252,6 +258,8 @@ def collect(
             sample_action=not supervised,
         )
         state = out.state
+        if uniform_fixations:
+            out = random_fixations(out)
         true_state = true_state_block.read(info, device)
         baseline = true_state_block.baseline(out, true_state)
         action = glimpse_action(out, action_key)
@@ -270,6 +278,7 @@ def collect(
             true_states=true_state,
             state_predictions=out.state_prediction,
             stop_log_prob=out.stop_log_prob,
+            label_log_prob=None if labels is None else label_log_prob(out.action_logits, labels),
         )
         final = done & (alive > 0)
         final_logits = torch.where(final[:, None], out.action_logits, final_logits)
@@ -277,6 +286,18 @@ def collect(
         if not alive.any():
             break
     return Rollout(final_logits=final_logits, labels=labels, **steps.stacked())
+
+
+def random_fixations(out: StepOutput) -> StepOutput:
+    """``out`` with its next fixation (and zoom) drawn uniformly over ``[-1, 1]`` by torch's
+    generator, and a log-probability of 0 (no policy gradient)."""
+    location = torch.rand_like(out.location) * 2 - 1
+    return dataclasses.replace(out, location=location, location_log_prob=torch.zeros_like(out.location_log_prob))
+
+
+def label_log_prob(logits: Tensor, labels: Tensor) -> Tensor:
+    """``log p(y)`` ``(B,)`` of the true ``labels`` under ``softmax(logits)``, without gradient."""
+    return torch.log_softmax(logits.detach(), -1).gather(1, labels[:, None]).squeeze(1)
 
 
 def check_observation(
