@@ -236,7 +236,8 @@ class ValidationCurve:
             from agents.evaluation import evaluate
 
             result = evaluate(self.agent, n_episodes=self.episodes, split="validation")
-            self.logger.log({"env_steps": steps, "validation_error": 1.0 - result.mean_reward, "episodes": result.episodes})
+            error = round(1.0 - result.mean_reward, 6)
+            self.logger.log({"env_steps": steps, "validation_error": error, "episodes": result.episodes})
             self.next = (steps // self.every + 1) * self.every
         return True
 
