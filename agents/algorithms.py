@@ -1,8 +1,8 @@
-"""The built-in entries of the algorithm table (:data:`agents.base.ALGORITHMS`).
+"""The built-in entries of the algorithm table (:data:`agents.registry.ALGORITHMS`).
 
 Each entry imports its agent lazily, so ``ram --help`` and a sweep's checks do not pay
-for torch or Stable-Baselines3.  To add a built-in algorithm, add one
-:func:`~agents.base.register_algorithm` call here.
+for torch or Stable-Baselines3.  To add a built-in algorithm, add its entry to
+:data:`BUILTINS`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import os
 from dataclasses import asdict
 from typing import Any
 
-from agents.base import Agent, Algorithm, merge_env_kwargs, register_algorithm
+from agents.base import Agent, Algorithm, merge_env_kwargs
 
-__all__: list[str] = []
+__all__ = ["BUILTINS"]
 
 
 # ---------------------------------------------------------------- the RAM
@@ -36,16 +36,14 @@ def _ram_settings(env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
     return {**asdict(RAMConfig()), **typed_hparams(hparams)}  # "3e-4" (YAML 1.1 reads a string) as 0.0003
 
 
-register_algorithm(
-    Algorithm(
-        "ram",
-        _make_ram,
-        _load_ram,
-        3_000_000,
-        _ram_settings,
-        "the Recurrent Attention Model, REINFORCE + hybrid loss (agents.ram)",
-        recipes=True,
-    )
+RAM_ENTRY = Algorithm(
+    "ram",
+    _make_ram,
+    _load_ram,
+    3_000_000,
+    _ram_settings,
+    "the Recurrent Attention Model, REINFORCE + hybrid loss (agents.ram)",
+    recipes=True,
 )
 
 
@@ -63,16 +61,14 @@ def _ram_rl_settings(env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
     return _ram_settings(env_id, {**hparams, "supervised": False})
 
 
-register_algorithm(
-    Algorithm(
-        "ram-rl",
-        _make_ram_rl,
-        _load_ram,
-        3_000_000,
-        _ram_rl_settings,
-        "the RAM on the reward alone (supervised=False: REINFORCE trains the label too; rl track)",
-        recipes=True,
-    )
+RAM_RL_ENTRY = Algorithm(
+    "ram-rl",
+    _make_ram_rl,
+    _load_ram,
+    3_000_000,
+    _ram_rl_settings,
+    "the RAM on the reward alone (supervised=False: REINFORCE trains the label too; rl track)",
+    recipes=True,
 )
 
 
@@ -97,13 +93,15 @@ def _sb3_entry(name: str, default_steps: int, description: str) -> Algorithm:
     return Algorithm(name, make, load, default_steps, settings, description)
 
 
-for _name, _steps, _what in (
-    ("ppo", 1_000_000, "Stable-Baselines3 PPO on the glimpse env"),
-    ("a2c", 1_000_000, "Stable-Baselines3 A2C on the glimpse env"),
-    ("dqn", 500_000, "Stable-Baselines3 DQN on the glimpse env (discrete grid of fixations)"),
-    ("recurrent-ppo", 1_000_000, "sb3-contrib RecurrentPPO (LSTM policy) on the glimpse env"),
-):
-    register_algorithm(_sb3_entry(_name, _steps, _what))
+SB3_ENTRIES = tuple(
+    _sb3_entry(name, steps, what)
+    for name, steps, what in (
+        ("ppo", 1_000_000, "Stable-Baselines3 PPO on the glimpse env"),
+        ("a2c", 1_000_000, "Stable-Baselines3 A2C on the glimpse env"),
+        ("dqn", 500_000, "Stable-Baselines3 DQN on the glimpse env (discrete grid of fixations)"),
+        ("recurrent-ppo", 1_000_000, "sb3-contrib RecurrentPPO (LSTM policy) on the glimpse env"),
+    )
+)
 
 
 # ---------------------------------------------------------------- the paper's full-image baselines
@@ -126,5 +124,11 @@ def _full_image_entry(name: str, description: str) -> Algorithm:
     return Algorithm(name, make, load, 550_000, settings, description)
 
 
-register_algorithm(_full_image_entry("fc", "the paper's fully connected net on whole canvases (supervised)"))
-register_algorithm(_full_image_entry("cnn", "a 2-layer CNN on whole canvases (supervised)"))
+#: every built-in entry, in the order ``ram train --help`` lists them
+BUILTINS: tuple[Algorithm, ...] = (
+    RAM_ENTRY,
+    RAM_RL_ENTRY,
+    *SB3_ENTRIES,
+    _full_image_entry("fc", "the paper's fully connected net on whole canvases (supervised)"),
+    _full_image_entry("cnn", "a 2-layer CNN on whole canvases (supervised)"),
+)

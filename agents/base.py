@@ -1,4 +1,4 @@
-"""The agent contract and the one table of algorithms.
+"""The agent contract: what every agent offers, and the optional capabilities some have.
 
 Every ram-gym agent - the RAM, the Stable-Baselines3 baselines, the full-image networks,
 and any agent a user plugs in - meets :class:`Agent`; agents that act in the glimpse
@@ -15,10 +15,13 @@ Each agent declares its **track**:
 
 Benchmark tables keep the two tracks apart.
 
-:data:`ALGORITHMS` maps each algorithm name to an :class:`Algorithm`: how to make a new
-agent, how to load a checkpoint, the default budget and the resolved hyper-parameters.
-The registry, the ``ram`` command's choices and ``ram bench`` all read it, so adding a
-built-in algorithm is one :func:`register_algorithm` call.
+Optional capabilities are named protocols, checked with ``isinstance``:
+:class:`Budgeted` (a schedule that can be fitted to a deadline), :class:`FineTunable`
+(starts from another agent's weights), :class:`WeightAveraged` (keeps a moving average of
+its weights).
+
+An :class:`Algorithm` says how to make, load and configure one kind of agent; the table
+of them is :data:`agents.registry.ALGORITHMS`.
 """
 
 from __future__ import annotations
@@ -42,9 +45,11 @@ __all__ = [
     "GlimpseAgent",
     "ImageClassifier",
     "Algorithm",
-    "ALGORITHMS",
-    "register_algorithm",
-    "algorithm",
+    "merge_env_kwargs",
+    "Budgeted",
+    "FineTunable",
+    "WeightAveraged",
+    "Recorded",
 ]
 
 Track = Literal["rl", "privileged"]
@@ -59,7 +64,7 @@ class Agent(Protocol):
     """What every agent offers (the Stable-Baselines3 surface, plus ``algo`` and ``track``)."""
 
     algo: str
-    """The algorithm's name in :data:`ALGORITHMS` (or ``package.module:Class`` for a plug-in)."""
+    """The algorithm's name in :data:`agents.registry.ALGORITHMS` (or ``package.module:Class`` for a plug-in)."""
     env_id: str
     """The registered environment id it trains on."""
 
@@ -116,6 +121,56 @@ class ImageClassifier(Agent, Protocol):
         ...
 
 
+@runtime_checkable
+class Budgeted(Protocol):
+    """An agent whose schedule follows its budget, which may change during ``learn``:
+    :class:`agents.callbacks.TimeBudget` fits it to a deadline (the RAM)."""
+
+    @property
+    def num_timesteps(self) -> int:
+        """Env steps taken in training so far."""
+        ...
+
+    def set_budget(self, total_timesteps: int) -> None:
+        """Make ``total_timesteps`` the budget of the ``learn`` under way."""
+        ...
+
+
+@runtime_checkable
+class FineTunable(Protocol):
+    """An agent that can start from another agent's weights (``ram train --init-from``)."""
+
+    def init_weights(self, other: Any) -> None:
+        """Copy ``other``'s network weights; ``ValueError`` if they do not fit."""
+        ...
+
+
+@runtime_checkable
+class WeightAveraged(Protocol):
+    """An agent that may keep a moving average of its weights beside them (the RAM's
+    ``weight_average``): a finished run also writes the averaged model."""
+
+    averaged_weights: Any
+    """The average (``None`` while there is none)."""
+
+    def save(
+        self,
+        path: str | os.PathLike,
+        extra: dict[str, Any] | None = None,
+        weights_only: bool = False,
+        averaged: bool = False,
+    ) -> Path:
+        """``averaged=True`` writes the averaged weights as the model's."""
+        ...
+
+
+@runtime_checkable
+class Recorded(Protocol):
+    """An agent loaded from a checkpoint that recorded how it was trained (its ``extra``)."""
+
+    checkpoint_extra: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """One entry of the algorithm table.
@@ -141,130 +196,9 @@ class Algorithm:
     recipes: bool = False
 
 
-ALGORITHMS: dict[str, Algorithm] = {}
-
-
-def register_algorithm(entry: Algorithm) -> Algorithm:
-    """Add ``entry`` to :data:`ALGORITHMS` (``ValueError`` if the name is taken)."""
-    if entry.name in ALGORITHMS:
-        raise ValueError(f"algorithm {entry.name!r} is already registered")
-    ALGORITHMS[entry.name] = entry
-    return entry
-
-
-ENTRY_POINT_GROUP = "ram_gym.agents"  #: installed packages offer agents here (name -> class or Algorithm)
-
-
-def algorithm(name: str) -> Algorithm:
-    """The table entry for ``name``: a built-in, an installed plug-in (entry point group
-    ``ram_gym.agents``) or ``package.module:Class`` (imported and checked against the
-    contract).  ``ValueError`` names the known algorithms, or what a plug-in lacks."""
-    from agents import algorithms  # noqa: F401  (fills the table with the built-ins)
-
-    if name in ALGORITHMS:
-        return ALGORITHMS[name]
-    load_entry_points()
-    if name in ALGORITHMS:
-        return ALGORITHMS[name]
-    if ":" in name:
-        return register_algorithm(plugin(name, _import(name)))
-    raise ValueError(
-        f"unknown algorithm {name!r}; choose one of {', '.join(ALGORITHMS)}, "
-        "or name your own agent class as package.module:Class"
-    )
-
-
-def load_entry_points() -> None:
-    """Register the agents that installed packages offer in the ``ram_gym.agents`` group."""
-    from importlib.metadata import entry_points
-
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        if point.name in ALGORITHMS:
-            continue
-        try:
-            obj = point.load()
-        except Exception as err:  # noqa: BLE001 - a broken plug-in must not break the others
-            raise ValueError(
-                f"the {ENTRY_POINT_GROUP} entry point {point.name!r} ({point.value}) fails to load: {err}"
-            ) from err
-        register_algorithm(plugin(point.name, obj))
-
-
-def _import(spec: str) -> Any:
-    import importlib
-
-    module_name, _, qualname = spec.partition(":")
-    if not module_name or not qualname:
-        raise ValueError(f"a plug-in agent is named package.module:Class, got {spec!r}")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ValueError(f"cannot import {module_name!r} for the agent {spec!r}: {err} (is it on PYTHONPATH?)") from err
-    for part in qualname.split("."):
-        if not hasattr(obj, part):
-            raise ValueError(f"module {module_name!r} has no {qualname!r} (for the agent {spec!r})")
-        obj = getattr(obj, part)
-    return obj
-
-
-#: what a plug-in agent class must offer, beyond its constructor ``Class(env_id, seed=, env_kwargs=, **hparams)``
-REQUIRED = ("learn", "save", "load", "track")
-
-
-def plugin(name: str, obj: Any) -> Algorithm:
-    """An :class:`Algorithm` entry for a plug-in: an ``Algorithm`` as it is, or an agent class.
-
-    The class is made as ``Class(env_id, seed=seed, env_kwargs=env_kwargs, **hparams)`` and
-    loaded with ``Class.load(path, env_id=...)``; it must have ``learn``, ``save``, ``load``,
-    ``track`` and ``predict`` (glimpse agents) or ``evaluate`` (whole-image classifiers).
-    Optional class attributes: ``default_steps`` (budget, default 1,000,000) and
-    ``default_hparams`` (a dict).
-    """
-    if isinstance(obj, Algorithm):
-        return (
-            obj
-            if obj.name == name
-            else Algorithm(name, obj.make, obj.load, obj.default_steps, obj.settings, obj.description)
-        )
-    if not isinstance(obj, type):
-        raise ValueError(f"plug-in {name!r} is a {type(obj).__name__}, not an agent class or an Algorithm entry")
-    cls: Any = obj
-    missing = [m for m in REQUIRED if not hasattr(obj, m)]
-    if not (hasattr(obj, "predict") or hasattr(obj, "evaluate")):
-        missing.append("predict (or evaluate)")
-    if missing:
-        raise ValueError(
-            f"plug-in agent {name!r} ({obj.__module__}.{obj.__qualname__}) lacks {', '.join(missing)}: "
-            "see the agent contract in agents/base.py"
-        )
-    track = getattr(obj, "track", None)
-    if isinstance(track, str) and track not in TRACKS:
-        raise ValueError(f"plug-in agent {name!r} declares track {track!r}; it must be one of {TRACKS}")
-    defaults = dict(getattr(obj, "default_hparams", {}) or {})
-
-    def make(env_id: str, seed: int | None, hparams: dict[str, Any], env_kwargs: dict[str, Any]) -> Agent:
-        agent = cls(env_id, seed=seed, env_kwargs=env_kwargs, **{**defaults, **hparams})
-        agent.algo = name  # checkpoints name the algorithm as the table does
-        return agent
-
-    def load(path: str | os.PathLike, env_id: str | None) -> Agent:
-        agent = cls.load(path, env_id=env_id)
-        agent.algo = name
-        return agent
-
-    doc = (obj.__doc__ or f"{obj.__qualname__} (plug-in)").strip().splitlines()[0]
-    return Algorithm(
-        name, make, load, int(getattr(obj, "default_steps", 1_000_000)), lambda e, h: {**defaults, **h}, doc
-    )
-
-
 def merge_env_kwargs(hparams: Mapping[str, Any], env_kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """``hparams`` with ``env_kwargs`` merged into its own ``env_kwargs`` entry."""
     out = dict(hparams)
     if env_kwargs:
         out["env_kwargs"] = {**out.get("env_kwargs", {}), **env_kwargs}
     return out
-
-
-# the built-in entries; last, since agents.algorithms imports the names above
-from agents import algorithms as _builtins  # noqa: E402, F401

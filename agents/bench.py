@@ -105,7 +105,7 @@ class RunSpec:
 def load_sweep(path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> SweepConfig:
     """Read and check a sweep YAML file (``overrides`` replace top-level keys)."""
     from agents import algorithms  # noqa: F401  (fills the table)
-    from agents.base import algorithm
+    from agents.registry import algorithm
     from agents.yamlfile import YamlFileError, load_mapping
     from ram_env.registration import ENV_IDS
 
@@ -205,7 +205,7 @@ def run_hparams(config: SweepConfig, algo: str, env_id: str) -> dict[str, Any]:
     params.update(table.get(env_id) or {})
     recipe = params.pop("config", None)
     if recipe is not None:
-        from agents.base import ALGORITHMS, algorithm
+        from agents.registry import ALGORITHMS, algorithm
 
         if not algorithm(algo).recipes:
             takers = ", ".join(name for name, entry in ALGORITHMS.items() if entry.recipes)

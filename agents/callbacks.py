@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from agents.base import Agent, Callback
+from agents.base import Agent, Budgeted, Callback
 from agents.logger import RunLogger
 
 __all__ = [
@@ -104,13 +104,13 @@ class TimeBudget:
     the run *finishes* on time, on any machine, even when its speed changes on the way (another
     job on the machine starting or stopping).
 
-    ``agent`` must have ``set_budget(total_timesteps)`` (:class:`agents.ram.RAM` does).
+    ``agent`` must be :class:`~agents.base.Budgeted` (:class:`agents.ram.RAM` is).
     """
 
     def __init__(self, agent: Any, minutes: float, total: int, window: float = 300.0) -> None:
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
             raise ValueError(f"the time budget must be a number of minutes > 0, got {minutes!r}")
-        if not hasattr(agent, "set_budget"):
+        if not isinstance(agent, Budgeted):
             raise ValueError("a time budget fits a RAM's schedule to a deadline; this agent has no set_budget")
         self.agent, self.total, self.window = agent, int(total), float(window)
         self.seconds = 60.0 * float(minutes)

@@ -82,8 +82,8 @@ def hparams_from(
     Raises:
         ValueError: an unknown algorithm, an unreadable config, or an item without ``=``.
     """
-    from agents.base import algorithm
     from agents.ram.recipes import resolve_config
+    from agents.registry import algorithm
     from agents.yamlfile import YamlFileError, load_mapping
 
     params: dict[str, Any] = {}
@@ -205,9 +205,9 @@ def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Any, 
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from agents.base import algorithm
+    from agents.base import Budgeted, FineTunable
     from agents.checkpoint import CheckpointError
-    from agents.registry import evaluate_agent, make_agent, resolved_settings
+    from agents.registry import algorithm, evaluate_agent, make_agent, resolved_settings
     from agents.training import RunDirectoryError, resume, train
 
     use_free_cores(args.threads)
@@ -261,11 +261,13 @@ def cmd_train(args: argparse.Namespace) -> int:
                 agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
                 settings = resolved_settings(args.algo, args.env, {**hparams, "env_kwargs": env_kwargs})
                 if parent is not None:
-                    agent.init_weights(parent)  # type: ignore[attr-defined]
+                    if not isinstance(agent, FineTunable):
+                        raise ValueError(f"--init-from starts a run from another's weights; {args.algo} cannot")
+                    agent.init_weights(parent)
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
             total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
-            if args.time_budget is not None and not hasattr(agent, "set_budget"):
+            if args.time_budget is not None and not isinstance(agent, Budgeted):
                 raise SystemExit(
                     "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
                 )
@@ -487,15 +489,39 @@ def _threads(text: str) -> int | None:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from agents import algorithms  # noqa: F401  (fills the table)
-    from agents.base import ALGORITHMS
-    from agents.ram.recipes import available_recipes
-
-    parser = argparse.ArgumentParser(
-        prog="ram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def _add_run_management_arguments(train: Any) -> None:
+    """``ram train``'s options that manage the run: checkpoints, validation, threads, logs."""
+    train.add_argument("--checkpoint-every", type=int, default=100, help="updates between checkpoints (100)")
+    train.add_argument(
+        "--validate-every",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="score the validation split every STEPS env steps into OUT/validation.csv (classification; "
+        "deterministic, the whole split): the curve to compare recipes by",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=None,
+        help="test episodes to score at the end (default: the whole test split; 0 skips)",
+    )
+    train.add_argument(
+        "--threads",
+        type=_threads,
+        default=None,
+        metavar="N|auto",
+        help="torch CPU threads (default auto: the cores idle when the run starts, so a job sharing the machine "
+        "does not slow every update down)",
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-tensorboard", action="store_true", help="CSV logs only")
+
+
+def _add_train_command(sub: Any) -> None:
+    """``ram train``."""
+    from agents.ram.recipes import available_recipes
+    from agents.registry import ALGORITHMS
 
     train = sub.add_parser(
         "train",
@@ -567,33 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="one environment keyword, e.g. --env-arg n_glimpses=4 (repeatable)",
     )
-    train.add_argument("--checkpoint-every", type=int, default=100, help="updates between checkpoints (100)")
-    train.add_argument(
-        "--validate-every",
-        type=int,
-        default=None,
-        metavar="STEPS",
-        help="score the validation split every STEPS env steps into OUT/validation.csv (classification; "
-        "deterministic, the whole split): the curve to compare recipes by",
-    )
-    train.add_argument(
-        "--eval-episodes",
-        type=int,
-        default=None,
-        help="test episodes to score at the end (default: the whole test split; 0 skips)",
-    )
-    train.add_argument(
-        "--threads",
-        type=_threads,
-        default=None,
-        metavar="N|auto",
-        help="torch CPU threads (default auto: the cores idle when the run starts, so a job sharing the machine "
-        "does not slow every update down)",
-    )
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--no-tensorboard", action="store_true", help="CSV logs only")
+    _add_run_management_arguments(train)
     train.set_defaults(func=cmd_train)
 
+
+def _add_eval_command(sub: Any) -> None:
+    """``ram eval``."""
     ev = sub.add_parser(
         "eval",
         help="score a checkpoint on the fixed test split",
@@ -622,6 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
     ev.set_defaults(func=cmd_eval)
 
+
+def _add_show_command(sub: Any) -> None:
+    """``ram show``."""
     show = sub.add_parser(
         "show",
         help="pictures of where an agent looks (PNG grid or per-episode GIFs)",
@@ -647,6 +655,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--threads", type=_threads, default=None, metavar="N|auto", help="torch CPU threads (auto)")
     show.set_defaults(func=cmd_show)
 
+
+def _add_plot_command(sub: Any) -> None:
+    """``ram plot``."""
     plot = sub.add_parser(
         "plot",
         help="training curves of one or more runs",
@@ -658,6 +669,9 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--smooth", type=int, default=20, help="moving-average window in updates (20)")
     plot.set_defaults(func=cmd_plot)
 
+
+def _add_bench_command(sub: Any) -> None:
+    """``ram bench``."""
     bench = sub.add_parser(
         "bench",
         help="a sweep of algorithms x envs x seeds under one budget (CSV, table, plots)",
@@ -709,6 +723,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--eval-episodes", type=int, default=None, help="override the test episodes per run")
     bench.set_defaults(func=cmd_bench)
 
+
+def _add_play_command(sub: Any) -> None:
+    """``ram play``."""
     play = sub.add_parser(
         "play",
         help="play a game yourself (pygame window)",
@@ -721,8 +738,40 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--max-frames", type=int, default=None, help="stop after this many steps")
     play.set_defaults(func=cmd_play)
 
+
+def _add_envs_command(sub: Any) -> None:
+    """``ram envs``."""
     envs = sub.add_parser("envs", help="list the environments and their paper settings")
     envs.set_defaults(func=cmd_envs)
+
+
+def _version() -> str:
+    """The installed ram-gym's version (the source tree's when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ram-gym")
+    except PackageNotFoundError:
+        import ram_env
+
+        return ram_env.__version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+
+    parser = argparse.ArgumentParser(
+        prog="ram", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s (ram-gym) {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_train_command(sub)
+    _add_eval_command(sub)
+    _add_show_command(sub)
+    _add_plot_command(sub)
+    _add_bench_command(sub)
+    _add_play_command(sub)
+    _add_envs_command(sub)
     return parser
 
 

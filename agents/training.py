@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.base import Agent, Callback
+from agents.base import Agent, Budgeted, Callback, Recorded, WeightAveraged
 from agents.callbacks import (
     CallbackList,
     Checkpoint,
@@ -182,8 +182,8 @@ def _run(agent: Agent, out: Path, total: int, options: RunOptions, time_offset: 
     if finished:
         model = out / FINAL
         agent.save(model)
-        if getattr(agent, "averaged_weights", None) is not None:
-            agent.save(out / AVERAGED, averaged=True)  # type: ignore[call-arg]
+        if isinstance(agent, WeightAveraged) and agent.averaged_weights is not None:
+            agent.save(out / AVERAGED, averaged=True)
     stopped_by = None
     if not finished:
         reached = limit is not None and limit.reached
@@ -283,7 +283,7 @@ def resume(
         if not checkpoint.exists():
             raise RunDirectoryError(f"no {CHECKPOINT} in {out}: nothing to resume")
         agent = load_agent(checkpoint, env_id=env_id, algo=algo)
-        if time_budget is not None and not hasattr(agent, "set_budget"):
+        if time_budget is not None and not isinstance(agent, Budgeted):
             raise ValueError(f"a time budget fits a RAM's schedule to a deadline; {agent.algo} has none (use minutes)")
         try:
             saved = json.loads((out / "config.json").read_text()) if (out / "config.json").exists() else {}
@@ -294,7 +294,7 @@ def resume(
         if total_timesteps is not None and total != saved.get("steps"):
             # a new budget: the run ends there and a schedule that follows the budget (RAM's
             # learning rate) is re-planned from here; later resumes keep the new budget
-            if hasattr(agent, "set_budget"):
+            if isinstance(agent, Budgeted):
                 agent.set_budget(total)
             if saved:
                 saved["steps"] = total
@@ -372,7 +372,7 @@ def lineage(path: str | os.PathLike, agent: Agent) -> dict[str, Any]:
     import hashlib
 
     path = Path(path)
-    extra = getattr(agent, "checkpoint_extra", {}) or {}
+    extra = (agent.checkpoint_extra if isinstance(agent, Recorded) else None) or {}
     record: dict[str, Any] = {
         "checkpoint": str(path),
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),

@@ -9,8 +9,7 @@ The same from the command line: `ram train --algo ppo --env RAM-Catch-v0`.
 
 import argparse
 
-from agents.base import ALGORITHMS
-from agents.registry import evaluate_agent, make_agent
+from agents.registry import ALGORITHMS, evaluate_agent, make_agent
 
 
 def main() -> None:

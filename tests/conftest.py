@@ -39,7 +39,7 @@ def cli_error(capsys):
 @pytest.fixture(autouse=True)
 def _restore_algorithm_table():
     """A test that registers an algorithm (a plug-in) leaves the table as it found it."""
-    from agents.base import ALGORITHMS
+    from agents.registry import ALGORITHMS
 
     before = dict(ALGORITHMS)
     yield

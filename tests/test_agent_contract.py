@@ -12,8 +12,9 @@ import pytest
 
 import ram_env
 from agents import cli
-from agents.base import ALGORITHMS, Agent, Algorithm, GlimpseAgent, ImageClassifier, algorithm, register_algorithm
+from agents.base import Agent, Algorithm, GlimpseAgent, ImageClassifier
 from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.registry import ALGORITHMS, algorithm, register_algorithm
 
 
 class CentreStarer:
@@ -191,7 +192,7 @@ def test_installed_packages_offer_agents_by_entry_point(monkeypatch):
 
     import plugin_agents
 
-    from agents import base
+    from agents import registry
 
     class Point:
         name, value = "guesser", "plugin_agents:Guesser"
@@ -201,7 +202,7 @@ def test_installed_packages_offer_agents_by_entry_point(monkeypatch):
 
     monkeypatch.setattr(metadata, "entry_points", lambda group: [Point()] if group == "ram_gym.agents" else [])
     try:
-        entry = base.algorithm("guesser")
+        entry = registry.algorithm("guesser")
         assert entry.default_steps == 600 and entry.make("RAM-MNIST-v0", 0, {}, {}).algo == "guesser"
     finally:
         ALGORITHMS.pop("guesser", None)

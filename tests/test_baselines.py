@@ -9,13 +9,12 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import ram_env
 from agents import cli
-from agents.base import ALGORITHMS
 from agents.baselines import SB3Agent, hyperparameters
 from agents.baselines.full_image import FullImageClassifier
 from agents.baselines.vec_env import GlimpseVecEnv
 from agents.checkpoint import CheckpointError
 from agents.evaluation import evaluate
-from agents.registry import evaluate_agent, load_agent, make_agent
+from agents.registry import ALGORITHMS, evaluate_agent, load_agent, make_agent
 from agents.threads import use_free_cores
 from ram_env import InvalidAction
 from ram_env.wrappers import BoxActions, DiscreteActions, GridActions, grid_locations

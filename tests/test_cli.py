@@ -284,3 +284,21 @@ def test_eval_averaged_scores_the_moving_average_of_the_weights(tmp_path, cli_er
     assert cli.main(["train", "--env", "RAM-MNIST-v0", *quiet, "--out", str(plain)]) == 0
     assert not (plain / "model_averaged.pt").exists()
     assert "has no averaged weights" in cli_error(["eval", str(plain / "model.pt"), "--averaged"])
+
+
+def test_without_the_agent_extras_ram_says_which_extra_to_install():
+    """``pip install ram-gym`` alone (no torch): ``ram --version``, ``--help`` and ``envs``
+    work, and a command that needs torch prints one line naming the extra, exit code 2."""
+    import subprocess
+    import sys
+
+    block = "import sys; sys.modules['torch'] = None; from agents.cli import main; sys.exit(main({}))"
+    for argv, rc in ((["--version"], 0), (["envs"], 0), (["train", "--env", "RAM-MNIST-v0"], 2)):
+        done = subprocess.run([sys.executable, "-c", block.format(argv)], capture_output=True, text=True)
+        assert done.returncode == rc, (argv, done.stderr)
+        if rc == 2:
+            assert done.stderr.strip().splitlines() == [
+                "ram train: needs 'torch', which is not installed: pip install 'ram-gym[agents]' (or 'ram-gym[all]')"
+            ]
+    version = subprocess.run([sys.executable, "-m", "agents.cli", "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("ram (ram-gym) ")
