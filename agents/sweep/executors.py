@@ -1,0 +1,176 @@
+"""Running a sweep: the local executor (``jobs`` worker processes) and the Ray one.
+
+Re-running a sweep skips runs whose ``result.json`` says ``ok`` and continues an interrupted
+run from its checkpoint, so a sweep stopped by Ctrl-C, SIGTERM or the end of a session
+resumes where it was; a run that raises is recorded as ``failed`` (with the error) and the
+others go on.  A local worker is sent SIGTERM when the sweep's process dies (the prctl
+parent-death signal), so no run trains on for nobody.  At the end the report
+(:mod:`agents.sweep.report`) is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from agents.sweep.report import summarize
+from agents.sweep.run import execute
+from agents.sweep.spec import RunSpec, SweepConfig, SweepConfigError, check_runs, expand
+
+
+def run_sweep(
+    config: SweepConfig,
+    out: str | os.PathLike,
+    jobs: int = 1,
+    log: Callable[[str], object] = print,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_run: int = 1,
+    threads: int | None = None,
+) -> list[dict[str, Any]]:
+    """Run every not-yet-finished run of the sweep, then summarize.
+
+    Args:
+        executor: ``"local"`` (``jobs`` processes on this machine) or ``"ray"`` (each run a
+            Ray task asking for ``cpus_per_run`` CPUs, on the cluster at ``address``:
+            ``"auto"`` joins the one this machine belongs to, ``None`` starts a local one).
+            Every run writes ``OUT/runs/<run>/`` itself, so on a cluster ``out`` must be a
+            directory every node sees (a shared file system).
+        threads: torch threads per local run (default: the machine's cores / ``jobs``).
+    """
+    if executor not in ("local", "ray"):
+        raise SweepConfigError(f"executor must be 'local' or 'ray', got {executor!r}")
+    out = Path(out)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    specs = expand(config)
+    todo, results = _unfinished(specs, out)
+    if todo:
+        check_runs(config, log)
+    log(
+        f"sweep {config.name}: {len(specs)} runs, {len(specs) - len(todo)} already finished, {len(todo)} to run "
+        f"with {jobs} job(s)"
+    )
+    threads = threads or max(1, (os.cpu_count() or 2) // max(1, jobs))
+    if executor == "ray":
+        for result in _run_on_ray(todo, out, address, cpus_per_run):
+            results[result["run"]] = _report(result, log)
+    elif jobs <= 1:
+        for spec in todo:
+            results[spec.name] = _report(execute(spec, str(out / "runs" / spec.name), threads), log)
+            if results[spec.name]["status"] == "interrupted":  # Ctrl-C / SIGTERM: stop the sweep here
+                break
+    else:
+        for result in _run_in_pool(todo, out, jobs, threads, log):
+            results[result["run"]] = result
+    ordered = [results[s.name] for s in specs if s.name in results]
+    summarize(ordered, out, config.name)
+    return ordered
+
+
+def _unfinished(specs: list[RunSpec], out: Path) -> tuple[list[RunSpec], dict[str, dict[str, Any]]]:
+    """The runs still to run, and the results (by run name) of those whose ``result.json`` says ``ok``."""
+    todo, results = [], {}
+    for spec in specs:
+        done = out / "runs" / spec.name / "result.json"
+        if done.exists():
+            try:
+                previous = json.loads(done.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):  # truncated by a kill: run it again
+                previous = {}
+            if isinstance(previous, dict) and previous.get("status") == "ok":
+                results[spec.name] = previous
+                continue
+        todo.append(spec)
+    return todo, results
+
+
+def _run_in_pool(
+    todo: list[RunSpec], out: Path, jobs: int, threads: int, log: Callable[[str], object]
+) -> list[dict[str, Any]]:
+    """Run ``todo`` in ``jobs`` worker processes, handing a worker its next run only when it is
+    free, so Ctrl-C (or a run stopped by a signal) starts nothing new: the running runs stop
+    at an update boundary with a checkpoint and are reported, the rest wait for a re-run."""
+    results: list[dict[str, Any]] = []
+    queue = list(todo)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
+        running: dict[Future, RunSpec] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < jobs:
+                    spec = queue.pop(0)
+                    running[pool.submit(execute, spec, str(out / "runs" / spec.name), threads)] = spec
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del running[future]
+                    results.append(_report(future.result(), log))
+                    if results[-1]["status"] == "interrupted":
+                        queue.clear()
+        except KeyboardInterrupt:
+            queue.clear()
+            log("interrupted: the running runs stop with a checkpoint; re-run the same command to resume")
+            for future in running:  # they got the signal too (one terminal, one process group)
+                results.append(_report(future.result(), log))
+    if len(results) < len(todo):
+        log(f"{len(todo) - len(results)} run(s) not started; re-run the same command to run them")
+    return results
+
+
+def _run_on_ray(todo: list[RunSpec], out: Path, address: str | None, cpus: int) -> Iterator[dict[str, Any]]:
+    """Yield each run's result as its Ray task finishes; a task that dies is a failed run."""
+    try:
+        import ray
+    except ImportError as err:
+        raise SweepConfigError("--executor ray needs Ray: pip install 'ram-gym[ray]'") from err
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    # workers import what the driver can (plug-in agents included): give them its path
+    path = [p for p in sys.path if p and os.path.isdir(p)]
+    task = ray.remote(num_cpus=cpus)(execute)
+    pending = {task.remote(spec, str(out / "runs" / spec.name), cpus, path): spec for spec in todo}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            spec = pending.pop(ref)
+            try:
+                yield ray.get(ref)
+            except Exception as err:  # noqa: BLE001 - the worker died: record it like any failure
+                result = {"run": spec.name, **asdict(spec), "status": "failed", "error": f"{type(err).__name__}: {err}"}
+                run_dir = out / "runs" / spec.name
+                run_dir.mkdir(parents=True, exist_ok=True)
+                (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str))
+                yield result
+
+
+def _die_with_parent() -> None:
+    """In a worker: be sent SIGTERM when the sweep's process dies, even by SIGKILL (Linux); the run
+    then stops at an update boundary with a checkpoint and the worker exits."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their pipe closes
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _report(result: dict[str, Any], log: Callable[[str], object]) -> dict[str, Any]:
+    """Log one finished run in a line (ok, stopped part-way, or FAILED) and return it."""
+    if result["status"] == "ok":
+        log(
+            f"  ok      {result['run']}: score {result['score']:.4f}, {result['env_steps']:,} steps in "
+            f"{result['train_seconds']:.0f} s"
+        )
+    elif result["status"] == "interrupted":
+        log(f"  stopped {result['run']} at {result.get('env_steps', 0):,} steps (checkpointed; re-run to resume)")
+    else:
+        log(f"  FAILED  {result['run']}: {result.get('error')}")
+    return result
