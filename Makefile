@@ -10,15 +10,18 @@ STAMP  := $(VENV)/.ram-gym-installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install demo test lint typecheck docs check bench clean
 
+# pip's and setuptools' own chatter goes to $(VENV)/install.log, shown only when the install fails.
+# torch first, pinned: an unpinned torch pulls the newest, multi-GB CUDA build. On the project's
+# machines pip finds a CPU-only 2.13.0 wheel on disk; elsewhere install the CPU build into .venv
+# first (README, "On another machine") and this step keeps it.
 $(STAMP): setup.cfg pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	# torch first, pinned: an unpinned torch pulls the newest, multi-GB CUDA build. On the
-	# project's machines pip finds a CPU-only 2.13.0 wheel on disk; elsewhere install the CPU
-	# build into .venv first (README, "On another machine") and this line keeps it.
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
-	touch $(STAMP)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing ram-gym[$(EXTRAS)] into $(VENV) (log: $(VENV)/install.log) ..."
+	@( $(PY) -m pip install --quiet --upgrade pip \
+	  && $(PY) -m pip install --quiet torch==2.13.0 \
+	  && $(PY) -m pip install --quiet -e ".[$(EXTRAS)]" ) > $(VENV)/install.log 2>&1 \
+	  || { cat $(VENV)/install.log; echo "install failed (log above: $(VENV)/install.log)"; exit 1; }
+	@touch $(STAMP)
 
 install: $(STAMP)
 
@@ -41,9 +44,9 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-# the documentation site (MkDocs Material) into site/; fails on any warning (a broken link, a stale page)
+# the documentation site (MkDocs Material) into site/, its code-made pages generated on the way
+# (docs/gen_pages.py); fails on any warning (a broken link, a missing picture)
 docs: install
-	$(PY) docs/gen_pages.py --check
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # what CI runs: the tests, the linter, the type checker and the docs

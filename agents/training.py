@@ -130,6 +130,11 @@ class _ProgressBar:
             desc=f"{agent.algo} {agent.env_id}",
         )
 
+    def finish(self, total: int) -> None:
+        """The run ended at ``total`` steps (a time budget fitted it): the bar ends full, not at 86%."""
+        self.bar.total = total
+        self.bar.refresh()
+
     def __call__(self, metrics: dict[str, float]) -> bool:
         self.bar.update(int(metrics["env_steps"]) - self.bar.n)
         name = "acc" if "accuracy" in metrics else "reward"
@@ -169,14 +174,15 @@ def _run(agent: Agent, out: Path, total: int, options: RunOptions, time_offset: 
                 callback=CallbackList([budget, logger, validation, bar, saver, limit, stop, options.callback]),
                 reset_num_timesteps=False,
             )
+        if budget is not None and stop.received is None:  # the time budget decided how far to go
+            total = min(total, agent.num_timesteps)
+            bar.finish(total)
     finally:
-        bar.bar.close()
         logger.close()
+        bar.bar.close()
         if validation is not None:
             validation.close()
     agent.save(checkpoint)
-    if budget is not None and stop.received is None:  # the time budget decided how far to go
-        total = min(total, agent.num_timesteps)
     finished = agent.num_timesteps >= total
     model = None
     if finished:

@@ -1,15 +1,18 @@
-"""Generate the documentation pages that come from the code, so they never drift from it.
+"""The documentation pages that come from the code, generated when the site is built.
 
-* ``docs/envs/<id>.md``: one page per registered id, from the env class docstring
+MkDocs runs this script through the ``mkdocs-gen-files`` plugin (``mkdocs.yml``), so no page
+below is committed and none can drift from the code:
+
+* ``envs/<id>.md``: one page per registered id, from the env class docstring
   (Description, spaces, Rewards, Starting State, Episode End, Arguments, Version History),
-  the id's own settings and spaces, and the shipped agent's score and GIF;
-* ``docs/results.md``: ``benchmarks/RESULTS.md`` with links made relative to the site;
-* ``docs/cli-reference.md``: the ``--help`` of every ``ram`` command;
-* ``docs/index.md``: the README.
+  the id's own settings and spaces, and the shipped agent's model card and GIF;
+* ``results.md``: ``benchmarks/RESULTS.md``, its pictures copied into the site;
+* ``cli-reference.md``: the ``--help`` of every ``ram`` command;
+* ``index.md``: the README.
 
-    python docs/gen_pages.py           # write the pages
-    python docs/gen_pages.py --check   # exit 1 if a page is out of date (tests/test_docs.py)
-    python docs/gen_pages.py --gifs    # also redraw docs/gifs/<id>.gif from the shipped models
+    mkdocs build                              # the site, with these pages (make docs)
+    python docs/gen_pages.py --out DIR        # only write the pages into DIR, to read them
+    python docs/gen_pages.py --gifs           # redraw docs/gifs/<id>.gif from the shipped models
 """
 
 from __future__ import annotations
@@ -75,27 +78,43 @@ def env_page(env_id: str) -> str:
         f"| Task kind | `{ram_env.task_kind(env)}` (`ram_env.task_kind(env)`) |",
     ]
     lines += _shipped_rows(env_id)
-    lines += ["", body.strip(), ""]
+    lines += ["", plain_markdown(body.strip()), ""]
     return "\n".join(lines)
 
 
 def _shipped_rows(env_id: str) -> list[str]:
-    from agents.checkpoint import load_checkpoint
-    from agents.pretrained import available, pretrained_path
+    from agents.pretrained import available, model_card
 
     if env_id not in available():
         return ["| Shipped model | none |"]
-    extra = load_checkpoint(pretrained_path(env_id))["extra"]
-    error = extra.get("test_error")
+    card = model_card(env_id)
     what = (
-        f"{100 * (1 - error):.2f}% of 1,000 games caught"
+        f"{100 * (1 - card.test_error):.2f}% of 1,000 games caught"
         if env_id == "RAM-Catch-v0"
-        else f"{100 * error:.2f}% test error (whole test split, deterministic, one sample)"
+        else f"{100 * card.test_error:.2f}% test error (whole test split, deterministic, one sample)"
     )
-    return [
+    rows = [
         f'| Shipped model | `RAM.load_pretrained("{env_id}")`, `ram eval --pretrained {env_id}`: {what} |',
-        f"| Trained by | `{extra.get('command', '?')}` ({extra.get('env_steps', 0):,} env steps) |",
+        f"| Scored on | `{card.make}` (`agent.make_env(split=\"test\")` makes it) |",
     ]
+    steps = f"{card.env_steps:,} env steps" + (f", {card.train_seconds / 3600:.1f} h" if card.train_seconds else "")
+    commands = "<br>then ".join(f"`{c}`" for c in card.command.split("; then "))
+    return rows + [f"| Trained by | {commands} ({steps}) |"]
+
+
+#: Sphinx roles in docstrings (``:class:`~a.b.C```) as Markdown code (`` `C` ``)
+_ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|obj|exc):`~?([^`]+)`")
+
+
+def plain_markdown(text: str) -> str:
+    """Docstring text as Markdown: Sphinx roles become inline code (``~`` keeps the last name)."""
+
+    def code(match: re.Match[str]) -> str:
+        full = match.group(0)
+        name = match.group(1)
+        return f"`{name.rsplit('.', 1)[-1] if '`~' in full else name}`"
+
+    return _ROLE.sub(code, text)
 
 
 def envs_index() -> str:
@@ -115,14 +134,35 @@ def envs_index() -> str:
     return "\n".join(lines) + "\n"
 
 
+PICTURE = (".png", ".gif", ".svg", ".jpg")
+
+
 def results_page() -> str:
     text = (ROOT / "benchmarks" / "RESULTS.md").read_text()
-    text = text.replace("](../docs/", "](").replace("](docs/", "](")
-    # files under benchmarks/ are not part of the site: name them instead of linking
-    text = re.sub(r"!?\[([^\]]*)\]\((results/[^)]+)\)", r"\1 (`benchmarks/\2` in the repository)", text)
-    note = "*Generated from `benchmarks/RESULTS.md` by `docs/gen_pages.py`.*\n\n"
+    text = text.replace("](../docs/", "](").replace("](../README.md", "](index.md")
+    text = re.sub(r"(!?)\[([^\]]*)\]\(((?:results|resume)/[^)#]+|[A-Z]+\.md)\)", _benchmarks_link, text)
+    note = "*Generated from `benchmarks/RESULTS.md` when the site is built.*\n\n"
     first, _, rest = text.partition("\n")
     return f"{first}\n\n{note}{rest.lstrip()}"
+
+
+def _benchmarks_link(match: re.Match[str]) -> str:
+    """A link of RESULTS.md to a file beside it: pictures are copied into the site, others named."""
+    bang, label, path = match.groups()
+    if path.endswith(PICTURE):
+        return f"{bang}[{label}](assets/benchmarks/{path})"
+    return f"{label} (`benchmarks/{path}` in the repository)"
+
+
+def assets() -> dict[str, Path]:
+    """Pictures under ``benchmarks/`` that README or RESULTS show: site path -> file."""
+    found = {}
+    for source, base in ((ROOT / "README.md", ROOT), (ROOT / "benchmarks" / "RESULTS.md", ROOT / "benchmarks")):
+        for path in re.findall(r"\]\(([^)#:]+)\)", source.read_text()):
+            file = (base / path).resolve()
+            if file.suffix in PICTURE and file.is_file() and file.is_relative_to(ROOT / "benchmarks"):
+                found[f"assets/{file.relative_to(ROOT).as_posix()}"] = file
+    return found
 
 
 def cli_reference() -> str:
@@ -146,18 +186,36 @@ def home_page() -> str:
     text = (ROOT / "README.md").read_text()
     text = text.replace("](docs/", "](").replace("](benchmarks/RESULTS.md)", "](results.md)")
     text = text.replace("](benchmarks/RESULTS.md#", "](results.md#")
-    # other files under benchmarks/ (the sweep's curves) are not part of the site: name them
-    text = re.sub(r"!?\[([^\]]*)\]\((benchmarks/[^)]+)\)", r"\1 (`\2` in the repository)", text)
-    return text.replace("or read the pages here", "or read them on GitHub")
+    return re.sub(r"(!?)\[([^\]]*)\]\(benchmarks/([^)#:]+)\)", _home_benchmarks_link, text)
 
 
-def pages() -> dict[Path, str]:
-    out = {DOCS / "envs" / f"{env_id}.md": env_page(env_id) for env_id in (*PAPER_SETTINGS, *IMAGE_ENV_IDS)}
-    out[DOCS / "index.md"] = home_page()
-    out[DOCS / "envs" / "index.md"] = envs_index()
-    out[DOCS / "results.md"] = results_page()
-    out[DOCS / "cli-reference.md"] = cli_reference()
+def _home_benchmarks_link(match: re.Match[str]) -> str:
+    bang, label, path = match.groups()
+    if path.endswith(PICTURE):
+        return f"{bang}[{label}](assets/benchmarks/{path})"
+    return f"{label} (`benchmarks/{path}` in the repository)"
+
+
+def pages() -> dict[str, str]:
+    """Every generated page: path in the site's docs -> Markdown."""
+    out = {f"envs/{env_id}.md": env_page(env_id) for env_id in (*PAPER_SETTINGS, *IMAGE_ENV_IDS)}
+    out["index.md"] = home_page()
+    out["envs/index.md"] = envs_index()
+    out["results.md"] = results_page()
+    out["cli-reference.md"] = cli_reference()
     return out
+
+
+def build_site() -> None:
+    """Write the pages and pictures into the site MkDocs is building (mkdocs-gen-files)."""
+    import mkdocs_gen_files
+
+    for name, text in pages().items():
+        with mkdocs_gen_files.open(name, "w") as f:
+            f.write(text)
+    for name, file in assets().items():
+        with mkdocs_gen_files.open(name, "wb") as f:
+            f.write(file.read_bytes())
 
 
 def gifs() -> None:
@@ -169,26 +227,26 @@ def gifs() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that the pages are up to date")
-    parser.add_argument("--gifs", action="store_true", help="also redraw the GIFs of the shipped models")
+    parser.add_argument("--out", type=Path, default=None, help="write the generated pages into this directory")
+    parser.add_argument("--gifs", action="store_true", help="redraw docs/gifs/<id>.gif from the shipped models")
     args = parser.parse_args(argv)
-    stale = []
-    for path, text in pages().items():
-        if path.exists() and path.read_text() == text:
-            continue
-        stale.append(path)
-        if not args.check:
+    if args.out is None and not args.gifs:
+        parser.error("nothing to do: give --out DIR and/or --gifs (mkdocs build generates the pages itself)")
+    if args.out is not None:
+        for name, text in pages().items():
+            path = args.out / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    if args.check:
-        for path in stale:
-            print(f"out of date: {path.relative_to(ROOT)} (run python docs/gen_pages.py)")
-        return 1 if stale else 0
+        for name, file in assets().items():
+            (args.out / name).parent.mkdir(parents=True, exist_ok=True)
+            (args.out / name).write_bytes(file.read_bytes())
+        print(f"wrote the generated pages into {args.out}")
     if args.gifs:
         gifs()
-    print(f"wrote {len(stale)} page(s)" + (" and the GIFs" if args.gifs else ""))
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+elif __name__ == "<run_path>":  # run by MkDocs' gen-files plugin
+    build_site()
