@@ -8,6 +8,7 @@ import pytest
 
 import ram_env
 from ram_env import GlimpseSensor
+from ram_env.images import split_indices
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,8 @@ def test_colour_glimpses_match_the_sensor_per_channel(colour):
         for c in range(3):
             want = sensor(canvas[..., c], obs["location"][i])
             np.testing.assert_allclose(obs["glimpse"][i, :, c], want, atol=1e-6)
-    assert info["index"].tolist() == [0, 1, 2, 3] and (info["label"] == labels[54:58]).all()  # the last 10%
+    test = split_indices(labels, "test")  # the last 10% of each class
+    assert len(test) == 6 and info["index"].tolist() == [0, 1, 2, 3] and (info["label"] == labels[test[:4]]).all()
     step = vec.step({"location": np.full((4, 2), 0.3, np.float32), "label": np.zeros(4, int)})
     assert step[0]["glimpse"].shape == (4, 2, 3, 4, 4)
 
