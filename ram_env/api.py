@@ -18,7 +18,6 @@ and tools need:
 Example::
 
     import gymnasium as gym
-import numpy as np
     import ram_env
 
     env = gym.make("RAM-ClutteredMNIST-v0")

@@ -10,7 +10,16 @@ from typing import Any, cast
 import numpy as np
 from gymnasium import spaces
 
-from ram_env.core import GlimpseEnv, GlimpseTask, GlimpseVectorEnv, InvalidAction, check_positive_int
+from ram_env.core import (
+    GlimpseEnv,
+    GlimpseTask,
+    GlimpseVectorEnv,
+    InitialLocation,
+    InvalidAction,
+    RenderModes,
+    check_positive_int,
+    passed_on,
+)
 from ram_env.sensor import GlimpseSensor
 
 __all__ = ["CatchTask", "CatchEnv", "CatchVectorEnv", "LEFT", "STAY", "RIGHT"]
@@ -47,7 +56,7 @@ class CatchTask(GlimpseTask):
         n_scales: int = 3,
         scale_factor: float = 2.0,
         obs_mode: str = "glimpse",
-        initial_location: Any = "random",
+        initial_location: InitialLocation = "random",
     ) -> None:
         self.screen_size = check_positive_int("screen_size", screen_size, low=3)
         if self.screen_size > 1024:
@@ -258,7 +267,13 @@ class CatchEnv(GlimpseEnv):
     | ``initial_location`` | ``"random"`` | first fixation (``"random"``, ``"center"``, ``"none"``, ``(row, col)``) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
-    Unknown or invalid keywords raise ``ValueError``.
+    Unknown or invalid keywords raise ``ValueError`` naming them.  ``reset(options=...)``
+    takes a dict with ``"initial_location"``.
+
+    ## Seeding
+    ``reset(seed=s)`` seeds the env's generator, which draws every game's ball column,
+    angle, paddle position and random first fixation: the same seed gives the same games,
+    and each ``reset()`` without a seed the next game of that generator.
 
     ## Playing it
     ``python -m ram_env.play catch`` (arrow keys; ``--fovea`` to see only what the
@@ -275,11 +290,30 @@ class CatchEnv(GlimpseEnv):
     plays exactly the games of ``gym.make("RAM-Catch-v0").reset(seed=s + i)``.
 
     ## Version History
+    * v0 (2026-12-07): the keywords are spelled out in the constructor's signature (seen by
+      ``help()``, IDEs and type checkers); numpy scalars are taken where Python ones are.
+      Games are unchanged.
     * v0: initial version.
     """
 
     task_class = CatchTask
-    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 8}
+    metadata = {"render_modes": RenderModes(["rgb_array", "human"]), "render_fps": 8}
+
+    def __init__(
+        self,
+        *,
+        screen_size: int = 24,
+        paddle_width: int = 2,
+        ball_speed: int = 1,
+        max_angle: float = 45.0,
+        glimpse_size: int = 6,
+        n_scales: int = 3,
+        scale_factor: float = 2.0,
+        obs_mode: str = "glimpse",
+        initial_location: InitialLocation = "random",
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(render_mode, **passed_on(locals()))
 
     def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
         """Arrow keys for :func:`gymnasium.utils.play.play` (``obs_mode="full"`` only)."""
@@ -293,11 +327,34 @@ class CatchEnv(GlimpseEnv):
 
 
 class CatchVectorEnv(GlimpseVectorEnv):
-    """``N`` games of :class:`CatchEnv` stepped together with batched numpy (next-step autoreset)."""
+    """``n`` games of :class:`CatchEnv` stepped together with batched numpy (next-step autoreset).
+
+    Keywords as :class:`CatchEnv`'s, after ``num_envs``.  Seeding: ``reset(seed=s)`` seeds env
+    ``i`` with ``s + i``, so env ``i`` plays exactly the games of
+    ``gym.make("RAM-Catch-v0").reset(seed=s + i)``; ``reset(seed=[s_0, ..., s_(n-1)])`` seeds
+    env ``i`` with ``s_i`` (``None``: its generator goes on).
+    """
 
     task_class = CatchTask
     metadata = {
-        "render_modes": ["rgb_array"],
+        "render_modes": RenderModes(["rgb_array"]),
         "render_fps": 8,
         "autoreset_mode": GlimpseVectorEnv.metadata["autoreset_mode"],
     }
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        screen_size: int = 24,
+        paddle_width: int = 2,
+        ball_speed: int = 1,
+        max_angle: float = 45.0,
+        glimpse_size: int = 6,
+        n_scales: int = 3,
+        scale_factor: float = 2.0,
+        obs_mode: str = "glimpse",
+        initial_location: InitialLocation = "random",
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(num_envs, render_mode, **passed_on(locals()))

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ram_env.core import GlimpseEnv, GlimpseTask, GlimpseVectorEnv, check_positive_int, parse_zoom
+from ram_env.core import (
+    GlimpseEnv,
+    GlimpseTask,
+    GlimpseVectorEnv,
+    InitialLocation,
+    RenderModes,
+    ZoomRange,
+    check_positive_int,
+    parse_zoom,
+    passed_on,
+)
 from ram_env.datasets import Canvases, DigitCanvases
 from ram_env.sensor import GlimpseSensor
 
@@ -57,13 +67,13 @@ class ClassificationTask(GlimpseTask):
         glimpse_size: int = 8,
         n_scales: int = 1,
         scale_factor: float = 2.0,
-        initial_location: Any = "random",
+        initial_location: InitialLocation = "random",
         data_dir: str | os.PathLike | None = None,
         rollouts_per_image: int = 1,
         reward: str = "final",
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
-        zoom: tuple[float, float] | None = None,
+        zoom: ZoomRange = None,
     ) -> None:
         make = lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)  # noqa: E731
         self._setup(num_envs, make, **task_options(locals()))
@@ -85,11 +95,16 @@ class ClassificationTask(GlimpseTask):
     ) -> None:
         """The construction shared by every classification task: the keywords checked,
         ``make_dataset()`` (a :class:`~ram_env.datasets.Canvases`) built, the arrays made."""
-        if not isinstance(allow_stop, bool):
+        if not isinstance(allow_stop, (bool, np.bool_)):
             raise ValueError(f"allow_stop must be True or False, got {allow_stop!r}")
-        if isinstance(glimpse_cost, bool) or not isinstance(glimpse_cost, (int, float)) or not 0 <= glimpse_cost < 1e6:
+        number = (int, float, np.integer, np.floating)  # numpy scalars as well as Python ones
+        if isinstance(glimpse_cost, (bool, np.bool_)) or not isinstance(glimpse_cost, number) or not 0 <= glimpse_cost:
             raise ValueError(f"glimpse_cost must be a number >= 0, got {glimpse_cost!r}")
-        self.allow_stop = allow_stop
+        if glimpse_cost >= 1e6:
+            raise ValueError(
+                f"glimpse_cost must be < 1e6 (a reward of a glimpse, next to 1 for the label), got {glimpse_cost!r}"
+            )
+        self.allow_stop = bool(allow_stop)
         self.glimpse_cost = float(glimpse_cost)
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
@@ -125,12 +140,21 @@ class ClassificationTask(GlimpseTask):
         self.canvas = np.zeros((n, size, size, *self.dataset.images.shape[3:]), dtype=self.dataset.images.dtype)
         self.label = np.zeros(n, dtype=np.int64)
         self.index = np.zeros(n, dtype=np.int64)
-        self.episode_count = np.zeros(n, dtype=np.int64)
+        #: fixed splits: the image each slot shows next (a group of ``rollouts_per_image`` slots
+        #: shares it); unseeded, group ``j`` of ``G`` starts at image ``j``, then ``j + G``, ...
+        self.next_index = np.arange(n, dtype=np.int64) // self.rollouts_per_image
         self.correct = np.zeros(n, dtype=bool)  #: the last finished episode's label was right
 
-    def restart_sequence(self, seeded: bool) -> None:
-        if seeded:
-            self.episode_count[:] = 0
+    def start_sequence(self, seeds: Sequence[int | None]) -> None:
+        """The seed names the episode (fixed splits): group ``j`` (slot ``j`` without
+        ``rollouts_per_image``) shows image ``seeds[j] mod N`` next, then every ``G``-th one
+        after it, ``G`` the number of groups; ``None`` leaves a group where it is.  A vector
+        env seeded ``s`` (slot ``i`` seeded ``s + i``) so gives group ``j`` images
+        ``s + j, s + j + G, ...``: the whole split once in its first ``N`` episodes."""
+        m = self.rollouts_per_image
+        for j, s in enumerate(seeds[: self.num_envs // m]):
+            if s is not None:
+                self.next_index[j * m : (j + 1) * m] = int(s) % len(self.dataset)
 
     def _start(self, ids: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
         data = self.dataset
@@ -145,9 +169,7 @@ class ClassificationTask(GlimpseTask):
                 )
             leaders = np.searchsorted(ids, groups * m)
             u[:, : data.layout_width] = u[leaders, : data.layout_width]
-        else:
-            groups = ids
-        slots = self.num_envs // m
+        n_groups = self.num_envs // m
         indices = None
         if "index" in options:
             requested = np.asarray(options["index"])
@@ -156,9 +178,9 @@ class ClassificationTask(GlimpseTask):
             indices = np.broadcast_to(requested, (len(ids),)).astype(np.int64)
             if np.any(indices < 0) or np.any(indices >= len(data)):
                 raise ValueError(f"options['index'] must be in [0, {len(data)}), got {options['index']!r}")
-        elif data.fixed:  # slot i of N visits images i, i + N, i + 2N, ...
-            indices = (groups + slots * self.episode_count[ids]) % len(data)
-            self.episode_count[ids] += 1
+        elif data.fixed:  # the images the seed named, each group on by the number of groups
+            indices = self.next_index[ids] % len(data)
+            self.next_index[ids] = (indices + n_groups) % len(data)
         layouts = data.fixed_layouts(indices) if indices is not None and data.fixed else u[:, : data.layout_width]
         canvases, indices = data.render(layouts, indices)
         self.canvas[ids] = canvases
@@ -246,7 +268,8 @@ class GlimpseClassificationEnv(GlimpseEnv):
     ``sqrt(a b)`` at 0; clipped), each next patch ``scale_factor`` times wider, every patch
     still reduced to ``glimpse_size x glimpse_size`` by area averaging (a patch narrower than
     ``glimpse_size`` pixels is magnified: its cells are fractions of a pixel).  The first
-    glimpse is read at ``z = 0``.  ``zoom=(4, 16)`` with ``glimpse_size=8``: the agent reads
+    glimpse is read at ``z = 0``.  ``a`` must be at least 0.01 pixels (a narrower patch
+    would be below the sensor's float precision).  ``zoom=(4, 16)`` with ``glimpse_size=8``: the agent reads
     4 to 16 pixels across at 8x8, 2x magnified to 2x reduced.
 
     ## Rewards
@@ -269,8 +292,9 @@ class GlimpseClassificationEnv(GlimpseEnv):
 
     ## Starting State
     A new canvas (``split="train"``: a random training digit with a fresh random
-    translation and clutter; ``"validation"``/``"test"``: the next image of the split
-    in order, with translation and clutter fixed by its index) and the first glimpse,
+    translation and clutter; ``"validation"``/``"test"``: the image the seed names, or
+    the next one in order, with translation and clutter fixed by its index: see Seeding)
+    and the first glimpse,
     at a uniformly random location (``initial_location="random"``), the centre
     (``"center"``) or a given ``(row, col)``.  On the validation and test splits the
     "random" first fixation is fixed by the image's index too, so a test episode is
@@ -323,24 +347,48 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``zoom`` | ``None`` | ``(min_width, max_width)`` pixels: add a ``zoom`` to the action (see Choosing the scale) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
 
-    Unknown or invalid keywords raise ``ValueError``.  ``reset(options=...)`` takes
-    ``"index"`` (show that image of the split) and ``"initial_location"``.
+    Unknown or invalid keywords raise ``ValueError`` naming them.  ``reset(options=...)``
+    takes a dict with ``"index"`` (show that image of the split) and ``"initial_location"``.
+
+    ## Seeding
+    On the fixed splits (``"validation"``, ``"test"``; ``N`` images) **the seed names the
+    episode**: ``reset(seed=s)`` shows image ``s mod N``, and each ``reset()`` without a
+    seed the next image (image 0 first in an env never seeded).  So both
+    ``for i in range(N): env.reset(seed=i)`` and ``env.reset(seed=0)`` followed by
+    ``N - 1`` plain resets visit the whole split exactly once.  Whatever seed or reset
+    leads to an image, its episode is the same: translation, clutter and "random" first
+    fixation are fixed by its index.  ``reset(options={"index": i})`` shows image ``i``
+    without moving the sequence.
+
+    On ``split="train"`` the seed seeds the env's generator, which draws every episode's
+    image, translation, clutter and random first fixation: the same seed gives the same
+    episodes.
 
     ## Vectorized environment
-    ``gym.make_vec(id, num_envs=N)`` builds :class:`GlimpseClassificationVectorEnv`,
-    which steps all ``N`` episodes with batched numpy (next-step autoreset).  With
-    ``reset(seed=s)`` its env ``i`` plays exactly the episodes of ``gym.make(id)``
-    reset with ``seed=s + i`` - except on the fixed splits, where env ``i`` of ``N``
-    visits images ``i, i + N, i + 2N, ...`` so the first 10,000 episodes of the vector
-    env cover the test set exactly once.
+    ``gym.make_vec(id, num_envs=n)`` builds :class:`GlimpseClassificationVectorEnv`,
+    which steps all ``n`` episodes with batched numpy (next-step autoreset).  With
+    ``reset(seed=s)`` its env ``i`` starts exactly the episode of ``gym.make(id)``
+    reset with ``seed=s + i`` (the same observations and rewards for the same actions).
+    On ``split="train"`` it goes on to play that env's episodes; on the fixed splits env
+    ``i`` shows images ``s + i``, ``s + i + n``, ``s + i + 2n``, ... (mod ``N``), so the
+    first ``N`` episodes of the vector env cover the split exactly once, whatever ``s``.
 
     With ``rollouts_per_image=M`` (training), envs ``jM .. jM + M - 1`` of a vector env
     show the same image with the same translation and clutter and differ only in their
     fixations: M Monte-Carlo samples of the location policy per image, as the strongest
     public re-implementations train.  ``M`` must divide ``num_envs`` and every env must
-    reset at once (as fixed-length episodes do).
+    reset at once (as fixed-length episodes do).  On the fixed splits the ``n / M`` groups
+    take the places of envs: ``reset(seed=s)`` gives group ``j`` images ``s + j``,
+    ``s + j + n / M``, ...
 
     ## Version History
+    * v0 (2026-12-07): the seed names the episode on the validation and test splits:
+      ``reset(seed=s)`` shows image ``s mod N`` (before, every seeded reset went back to
+      image 0, so ``for i in range(N): env.reset(seed=i)`` played image 0 ``N`` times),
+      and a vector env reset with ``seed=s`` starts env ``i`` at image ``s + i`` (before:
+      ``i``, whatever ``s``).  Each image's episode and all training episodes are
+      unchanged.  The keywords are spelled out in the constructor's signature; ``zoom``
+      needs ``min_width >= 0.01`` pixels; numpy scalars are taken where Python ones are.
     * v0 (2026-12-01): the random first fixation of a test or validation episode is fixed
       by the image index (before, it came from the reset seed, so a score moved with the
       seed); keywords ``rollouts_per_image``, ``initial_location="none"``, ``reward``,
@@ -350,13 +398,66 @@ class GlimpseClassificationEnv(GlimpseEnv):
     """
 
     task_class = ClassificationTask
-    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 4}
+    metadata = {"render_modes": RenderModes(["rgb_array", "human"]), "render_fps": 4}
+
+    def __init__(
+        self,
+        *,
+        split: str = "train",
+        canvas_size: int = 28,
+        n_distractors: int = 0,
+        distractor_size: int = 8,
+        n_glimpses: int = 6,
+        glimpse_size: int = 8,
+        n_scales: int = 1,
+        scale_factor: float = 2.0,
+        initial_location: InitialLocation = "random",
+        data_dir: str | os.PathLike | None = None,
+        rollouts_per_image: int = 1,
+        reward: str = "final",
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
+        zoom: ZoomRange = None,
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(render_mode, **passed_on(locals()))
 
 
 class GlimpseClassificationVectorEnv(GlimpseVectorEnv):
-    """``N`` episodes of :class:`GlimpseClassificationEnv` stepped together with batched numpy.
+    """``n`` episodes of :class:`GlimpseClassificationEnv` stepped together with batched numpy.
 
-    Infos are arrays: ``info["label"]`` and ``info["index"]`` of shape ``(N,)``.
+    Keywords as :class:`GlimpseClassificationEnv`'s, after ``num_envs``.  Infos are arrays:
+    ``info["label"]`` and ``info["index"]`` of shape ``(n,)``.
+
+    Seeding: ``reset(seed=s)`` starts env ``i`` exactly as ``gym.make(id).reset(seed=s + i)``
+    starts.  On the fixed splits env ``i`` then shows images ``s + i + n``, ``s + i + 2n``,
+    ... (mod ``N``): the whole split once in the first ``N`` episodes.  ``reset(seed=[s_0,
+    ..., s_(n-1)])`` starts env ``i`` at image ``s_i`` (``None``: env ``i`` goes on where it
+    is).  With ``rollouts_per_image=M`` group ``j`` of the ``n / M`` shows ``s + j``,
+    ``s + j + n / M``, ...
     """
 
     task_class = ClassificationTask
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        split: str = "train",
+        canvas_size: int = 28,
+        n_distractors: int = 0,
+        distractor_size: int = 8,
+        n_glimpses: int = 6,
+        glimpse_size: int = 8,
+        n_scales: int = 1,
+        scale_factor: float = 2.0,
+        initial_location: InitialLocation = "random",
+        data_dir: str | os.PathLike | None = None,
+        rollouts_per_image: int = 1,
+        reward: str = "final",
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
+        zoom: ZoomRange = None,
+        render_mode: str | None = None,
+    ) -> None:
+        super().__init__(num_envs, render_mode, **passed_on(locals()))

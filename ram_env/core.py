@@ -10,12 +10,13 @@ construction: nothing about the task is written twice.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import numbers
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Self, TypeAlias
 
 import gymnasium as gym
 import numpy as np
@@ -32,6 +33,10 @@ __all__ = [
     "GlimpseEnv",
     "GlimpseVectorEnv",
     "InvalidAction",
+    "InitialLocation",
+    "ZoomRange",
+    "MIN_ZOOM_WIDTH",
+    "RenderModes",
     "parse_initial_location",
     "parse_zoom",
     "zoom_widths",
@@ -43,24 +48,45 @@ class InvalidAction(ValueError):
 
 
 INITIAL_LOCATIONS = ("random", "center", "none")
+#: what ``initial_location`` takes: one of :data:`INITIAL_LOCATIONS` or a ``(row, col)`` pair in ``[-1, 1]``
+InitialLocation: TypeAlias = str | Sequence[float] | np.ndarray
+#: what ``zoom`` takes: ``None`` or ``(min_width, max_width)`` in pixels
+ZoomRange: TypeAlias = tuple[float, float] | None
+#: the narrowest finest patch a zoom may read, in pixels: the sensor takes a cell's mean as
+#: a difference of summed-area values, and for cells much narrower than a pixel that
+#: difference sinks into float rounding (to NaN once the cell's area underflows)
+MIN_ZOOM_WIDTH = 0.01
+
+
+def _did_you_mean(value: str, choices: Sequence[str]) -> str:
+    """``" (did you mean 'x'?)"`` for a near miss among ``choices``, else ``""``."""
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def parse_initial_location(value: Any) -> str | np.ndarray:
     """``"random"``, ``"center"``, ``"none"`` (no first glimpse: the agent chooses every
-    fixation) or a ``(row, col)`` pair in ``[-1, 1]``."""
+    fixation) or a ``(row, col)`` pair in ``[-1, 1]``; anything else raises a ``ValueError``
+    naming ``initial_location`` and what it takes."""
+    expected = "initial_location must be 'random', 'center', 'none' or (row, col) in [-1, 1]"
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "U":
+        value = str(value)  # a numpy string is a string
     if isinstance(value, str):
         if value not in INITIAL_LOCATIONS:
-            raise ValueError(f"initial_location must be 'random', 'center', 'none' or (row, col), got {value!r}")
+            raise ValueError(f"{expected}, got {value!r}{_did_you_mean(value, INITIAL_LOCATIONS)}")
         return value
-    loc = np.asarray(value, dtype=np.float64) if not isinstance(value, (dict, set)) else np.zeros(0)
+    try:
+        loc = np.asarray(value, dtype=np.float64) if not isinstance(value, (bytes, dict, set)) else np.zeros(0)
+    except (TypeError, ValueError):
+        loc = np.zeros(0)
     if loc.shape != (2,) or not np.all(np.isfinite(loc)) or np.any(np.abs(loc) > 1):
-        raise ValueError(f"initial_location must be 'random', 'center', 'none' or (row, col) in [-1, 1], got {value!r}")
+        raise ValueError(f"{expected}, got {value!r:.80}")
     return loc
 
 
 def parse_zoom(value: Any) -> tuple[float, float] | None:
     """``None`` (fixed scale) or ``(min_width, max_width)``: the range of finest-patch widths,
-    in pixels, that the ``zoom`` action chooses from (``0 < min_width < max_width``)."""
+    in pixels, that the ``zoom`` action chooses from (``MIN_ZOOM_WIDTH <= min_width < max_width``)."""
     if value is None:
         return None
     if isinstance(value, (str, bytes, dict)):
@@ -69,8 +95,12 @@ def parse_zoom(value: Any) -> tuple[float, float] | None:
         low, high = (float(v) for v in value)
     except (TypeError, ValueError):
         raise ValueError(f"zoom must be None or (min_width, max_width) in pixels, got {value!r}") from None
-    if any(isinstance(v, bool) for v in value) or not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
-        raise ValueError(f"zoom must be (min_width, max_width) with 0 < min_width < max_width, got {value!r}")
+    numbers_ok = not any(isinstance(v, (bool, np.bool_)) for v in value)
+    if not (numbers_ok and np.isfinite(high) and MIN_ZOOM_WIDTH <= low < high):
+        raise ValueError(
+            f"zoom must be (min_width, max_width) in pixels with 0 < min_width < max_width and min_width >= "
+            f"{MIN_ZOOM_WIDTH:g} (a narrower finest patch is below the sensor's float precision), got {value!r}"
+        )
     return low, high
 
 
@@ -83,15 +113,37 @@ def zoom_widths(zoom: np.ndarray, zoom_range: tuple[float, float]) -> np.ndarray
     return low * (high / low) ** ((z + 1.0) / 2.0)
 
 
-def make_task(task_class: type[GlimpseTask], num_envs: int, owner: str, kwargs: dict[str, Any]) -> GlimpseTask:
-    """``task_class(num_envs, **kwargs)``, with unknown keywords reported as ``ValueError``."""
-    valid = [p for p in inspect.signature(task_class.__init__).parameters if p not in ("self", "num_envs")]
+def task_keywords(task_class: type[GlimpseTask]) -> list[str]:
+    """The keywords of ``task_class`` (but ``num_envs``), in order."""
+    return [p for p in inspect.signature(task_class.__init__).parameters if p not in ("self", "num_envs")]
+
+
+def env_keywords(env_class: Any) -> list[str]:
+    """The keywords a :class:`GlimpseEnv` or :class:`GlimpseVectorEnv` class takes: those of its
+    ``__init__``, or, for an ``__init__`` that passes ``**kwargs`` on, its task's as well."""
+    params = inspect.signature(env_class.__init__).parameters
+    named = [n for n, p in params.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return named
+    leading = [n for n in named if n != "render_mode"]
+    return [*leading, *task_keywords(env_class.task_class), "render_mode"]
+
+
+def check_keywords(env_class: Any, kwargs: Mapping[str, Any]) -> None:
+    """``ValueError`` naming the keywords of ``kwargs`` that ``env_class`` does not take."""
+    valid = env_keywords(env_class)
     unknown = sorted(set(kwargs) - set(valid))
     if unknown:
+        hint = _did_you_mean(unknown[0], valid) if len(unknown) == 1 else ""
         raise ValueError(
-            f"unknown keyword argument(s) {unknown} for {owner}; valid keywords: {valid + ['render_mode']}"
+            f"unknown keyword argument(s) {unknown} for {env_class.__name__}{hint}; valid keywords: {valid}"
         )
-    return task_class(num_envs=num_envs, **kwargs)
+
+
+def passed_on(values: dict[str, Any]) -> dict[str, Any]:
+    """The task's keywords among an env constructor's ``locals()`` (all but ``self``,
+    ``num_envs`` and ``render_mode``), for an ``__init__`` that spells them out."""
+    return {k: v for k, v in values.items() if k not in ("self", "__class__", "num_envs", "render_mode")}
 
 
 def info_at(arrays: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
@@ -254,10 +306,22 @@ class GlimpseTask(ABC):
 
     # ------------------------------------------------------------------ shared
     def seed(self, seeds: Sequence[int | None]) -> None:
-        """Re-seed slot ``i`` with ``seeds[i]`` (``None`` keeps its generator)."""
+        """Re-seed slot ``i`` with ``seeds[i]`` (``None`` keeps its generator) and start the
+        episodes the seeds name (:meth:`start_sequence`)."""
         for i, s in enumerate(seeds):
             if s is not None:
                 self.rngs[i] = seeding.np_random(int(s))[0]
+        self.start_sequence(seeds)
+
+    def start_sequence(self, seeds: Sequence[int | None]) -> None:  # noqa: B027 - optional hook
+        """Hook for tasks whose seed names the episode: slot ``i``'s sequence of episodes starts
+        at the one ``seeds[i]`` names (``None``: the slot goes on where it is).
+
+        The classification tasks' fixed splits show image ``seeds[i] mod N`` next.
+        """
+
+    def restart_sequence(self, seeded: bool) -> None:  # noqa: B027 - kept for callers
+        """Does nothing: :meth:`seed` starts the sequences (kept for callers that still call it)."""
 
     def uniforms(self, ids: np.ndarray, width: int) -> np.ndarray:
         """``width`` uniforms from each slot's own generator: float64 ``(len(ids), width)``."""
@@ -278,6 +342,10 @@ class GlimpseTask(ABC):
 
     def reset(self, ids: np.ndarray, options: Mapping[str, Any] | None = None) -> None:
         """Start new episodes in slots ``ids`` and take their first glimpse."""
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(
+                f"options must be a dict (or None), e.g. {{'initial_location': 'center'}}, got {options!r:.60}"
+            )
         options = {} if options is None else dict(options)
         unknown = set(options) - self.reset_options
         if unknown:
@@ -306,12 +374,6 @@ class GlimpseTask(ABC):
         reward, terminated = self._advance(ids, action["location"][ids], action[self.action_key][ids])
         self.done[ids] = terminated
         return reward, terminated
-
-    def restart_sequence(self, seeded: bool) -> None:  # noqa: B027 - optional hook
-        """Hook called before every reset of all slots (``seeded``: a seed was given).
-
-        Tasks that visit a fixed sequence of images restart it on a seeded reset.
-        """
 
     def _rows(self, ids: np.ndarray) -> np.ndarray:
         """Rows of the summed-area tables of slots ``ids``: one per slot, or per slot and channel."""
@@ -468,19 +530,46 @@ class GlimpseTask(ABC):
         return rendering.draw_glimpses(image, boxes=boxes, path=self.path[i, :length])
 
 
+class RenderModes(list[str]):
+    """An env's render modes: a list of strings, whose ``in`` answers True for a value that is
+    not a string at all.
+
+    ``gym.make`` looks a ``render_mode`` up in ``metadata["render_modes"]`` before it builds
+    the env, and for one not in it calls ``render_mode.endswith("_list")``, which fails
+    (``AttributeError``) on ``render_mode=1``.  Letting non-strings through hands them to the
+    constructor, whose ``ValueError`` names ``render_mode`` and the modes it takes; strings
+    (``"rgb_array_list"``, ...) still get gymnasium's wrappers.
+    """
+
+    def __contains__(self, item: object) -> bool:
+        return not isinstance(item, str) or super().__contains__(item)
+
+
 class GlimpseEnv(gym.Env):
     """One episode of a :class:`GlimpseTask` (the task with ``N = 1``).
 
-    Subclasses set ``task_class``; constructor keywords go to the task.
+    Subclasses set ``task_class`` and spell their keywords out in an ``__init__`` that hands
+    them to this one.  A subclass that sets a ``task_class`` but has no ``__init__`` of its
+    own passes its keywords through to its task (``**kwargs``), rather than taking its
+    parent's, which are another task's.  Unknown keywords raise a ``ValueError`` naming them.
     """
 
     task_class: type[GlimpseTask]
-    metadata: dict[str, Any] = {"render_modes": ["rgb_array", "human"], "render_fps": 4}
+    metadata: dict[str, Any] = {"render_modes": RenderModes(["rgb_array", "human"]), "render_fps": 4}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "task_class" in cls.__dict__ and "__init__" not in cls.__dict__:
+            cls.__init__ = GlimpseEnv.__init__  # type: ignore[method-assign]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        check_keywords(cls, kwargs)  # a ValueError naming them, not Python's TypeError
+        return super().__new__(cls)
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         _check_render_mode(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
-        self.task = make_task(self.task_class, 1, type(self).__name__, kwargs)
+        self.task = self.task_class(num_envs=1, **kwargs)  # keywords checked by __new__
         self.observation_space = self.task.single_observation_space
         self.action_space = self.task.single_action_space
         self._window: rendering.Window | None = None
@@ -490,7 +579,8 @@ class GlimpseEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self.task.rngs[0] = self.np_random
-        self.task.restart_sequence(seed is not None)
+        if seed is not None:
+            self.task.start_sequence([seed])
         self.task.reset(self._ids, options)
         if self.render_mode == "human":
             self.render()
@@ -559,20 +649,32 @@ class GlimpseVectorEnv(VectorEnv):
     """``num_envs`` episodes of a :class:`GlimpseTask`, stepped together (next-step autoreset).
 
     ``reset(seed=s)`` seeds slot ``i`` with ``s + i``, as :class:`~gymnasium.vector.SyncVectorEnv`
-    does, so slot ``i`` replays exactly the episodes of a single env reset with seed ``s + i``.
+    does, so slot ``i`` starts exactly the episode of a single env reset with seed ``s + i``
+    (and, where episodes are drawn from the generators, plays the same ones after it).
+
+    Keywords as :class:`GlimpseEnv`'s (subclasses spell them out; ``num_envs`` first).
     """
 
     task_class: type[GlimpseTask]
     metadata: dict[str, Any] = {
-        "render_modes": ["rgb_array"],
+        "render_modes": RenderModes(["rgb_array"]),
         "render_fps": 4,
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "task_class" in cls.__dict__ and "__init__" not in cls.__dict__:
+            cls.__init__ = GlimpseVectorEnv.__init__  # type: ignore[method-assign]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        check_keywords(cls, kwargs)
+        return super().__new__(cls)
+
     def __init__(self, num_envs: int = 1, render_mode: str | None = None, **kwargs: Any) -> None:
         _check_render_mode(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
-        self.task = make_task(self.task_class, num_envs, type(self).__name__, kwargs)
+        self.task = self.task_class(num_envs=num_envs, **kwargs)  # keywords checked by __new__
         self.num_envs = self.task.num_envs
         self.single_observation_space = self.task.single_observation_space
         self.single_action_space = self.task.single_action_space
@@ -596,7 +698,6 @@ class GlimpseVectorEnv(VectorEnv):
             if s is not None and (isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0):
                 raise ValueError(f"seed of env {i} must be an int >= 0 or None, got {s!r}")
         self.task.seed(seeds)
-        self.task.restart_sequence(seed is not None)
         self.task.reset(self._all, options)
         self._autoreset[:] = False
         return self.task.observe(), self._vector_info(self._all)
@@ -633,6 +734,6 @@ class GlimpseVectorEnv(VectorEnv):
         return info
 
 
-def _check_render_mode(render_mode: str | None, modes: list[str]) -> None:
-    if render_mode is not None and render_mode not in modes:
-        raise ValueError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
+def _check_render_mode(render_mode: Any, modes: list[str]) -> None:
+    if render_mode is not None and not (isinstance(render_mode, str) and render_mode in modes):
+        raise ValueError(f"render_mode must be one of {list(modes)} or None, got {render_mode!r:.60}")
