@@ -42,6 +42,7 @@ __all__ = [
     "TimeBudget",
     "StopOnSignal",
     "CurveLogger",
+    "ProgressBar",
     "ValidationCurve",
     "score_of",
 ]
@@ -57,12 +58,14 @@ class CallbackList:
 
     def __init__(self, callbacks: Iterable[Callback | None]) -> None:
         self.callbacks = [c for c in callbacks if c is not None]
+        self.stopped = False  #: some callback returned ``False`` (training was asked to stop)
 
     def __call__(self, metrics: dict[str, float]) -> bool:
         go_on = True
         for callback in self.callbacks:
             if callback(metrics) is False:
                 go_on = False
+        self.stopped = self.stopped or not go_on
         return go_on
 
 
@@ -170,6 +173,38 @@ class StopOnSignal:
 
     def __call__(self, metrics: dict[str, float]) -> bool:
         return self.received is None
+
+
+class ProgressBar:
+    """A tqdm progress bar over the env steps of a run, with the latest training score
+    (``learn(..., progress_bar=True)`` and ``ram train`` show it; ``enabled=False``: silent)."""
+
+    def __init__(self, agent: Agent, total: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=total,
+            initial=agent.num_timesteps,
+            unit="step",
+            unit_scale=True,
+            disable=not enabled,
+            dynamic_ncols=True,
+            desc=f"{agent.algo} {agent.env_id}",
+        )
+
+    def finish(self, total: int) -> None:
+        """The run ended at ``total`` steps (a time budget fitted it): the bar ends full, not at 86%."""
+        self.bar.total = total
+        self.bar.refresh()
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        self.bar.update(int(metrics["env_steps"]) - self.bar.n)
+        name = "acc" if "accuracy" in metrics else "reward"
+        self.bar.set_postfix({name: f"{score_of(metrics):.3f}"}, refresh=False)
+        return True
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 class CurveLogger:

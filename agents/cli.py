@@ -121,6 +121,26 @@ def _same_setting(a: Any, b: Any) -> bool:
         return False
 
 
+def _recorded_algo(name: object, out: Path) -> str:
+    """The algorithm a run's ``config.json`` names, if ram-gym may use it without importing
+    anything the file names: a built-in or an installed plug-in.  A ``package.module:Class``
+    there is only imported when ``--algo`` repeats it on the command line."""
+    from agents.registry import ALGORITHMS, load_entry_points
+
+    if name is None:
+        return "ram"
+    if not isinstance(name, str):
+        raise SystemExit(f"ram train: {out / 'config.json'} names algorithm {name!r}, which is not a name")
+    if name not in ALGORITHMS:
+        load_entry_points()
+    if name not in ALGORITHMS:
+        raise SystemExit(
+            f"ram train: the run in {out} was trained by {name!r}, which is neither built in nor installed; "
+            f"a file never makes ram-gym import a module: pass --algo {name} to use that plug-in"
+        )
+    return name
+
+
 def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: str | None) -> None:
     """``--resume`` continues a run with the settings it was started with (its ``config.json``):
     ``--config``, ``--set``, ``--env-arg``, ``--num-envs`` and ``--seed`` may repeat them (the
@@ -147,7 +167,7 @@ def _check_resume_settings(args: argparse.Namespace, out: Path, explicit_algo: s
     if given:
         from agents.registry import resolved_settings
 
-        algo = explicit_algo or saved.get("algo") or "ram"
+        algo = explicit_algo or _recorded_algo(saved.get("algo"), out)
         try:
             hparams = hparams_from(algo, args.config, args.set or [], args.env_arg or [], args.num_envs)
             env_kwargs = hparams.pop("env_kwargs", {})
@@ -207,6 +227,7 @@ def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Any, 
 def cmd_train(args: argparse.Namespace) -> int:
     from agents.base import Budgeted, FineTunable
     from agents.checkpoint import CheckpointError
+    from agents.evaluation import check_episodes
     from agents.registry import algorithm, evaluate_agent, make_agent, resolved_settings
     from agents.training import RunDirectoryError, resume, train
 
@@ -266,6 +287,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                     agent.init_weights(parent)
             except (ValueError, TypeError) as err:
                 raise SystemExit(f"ram train: {err}") from None
+            if args.eval_episodes:  # checked before hours of training, not after
+                try:
+                    check_episodes(args.env, agent.env_kwargs, args.eval_episodes)
+                except ValueError as err:
+                    raise SystemExit(f"ram train: --eval-episodes: {err}") from None
             total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
             if args.time_budget is not None and not isinstance(agent, Budgeted):
                 raise SystemExit(
@@ -613,7 +639,9 @@ def _add_eval_command(sub: Any) -> None:
     ev.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
     ev.add_argument("--episodes", type=int, default=None, help="episodes (default: whole split; Catch 1,000)")
     ev.add_argument("--num-envs", type=int, default=500, help="episodes in parallel (500)")
-    ev.add_argument("--seed", type=int, default=0, help="environment seed (0)")
+    ev.add_argument(
+        "--seed", type=int, default=0, help="seed of the stochastic policy and of Catch's games (0); images are fixed"
+    )
     ev.add_argument("--stochastic", action="store_true", help="sample locations instead of the policy mean")
     ev.add_argument(
         "--mc-samples", type=int, default=1, help="majority vote over this many stochastic passes (reported as such)"
@@ -650,7 +678,12 @@ def _add_show_command(sub: Any) -> None:
     )
     show.add_argument("--all-scales", action="store_true", help="PNG grid: draw every retina square, not the finest")
     show.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
-    show.add_argument("--seed", type=int, default=0, help="environment seed (initial fixations, Catch balls)")
+    show.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="classification: images SEED .. SEED+N-1 of the split; Catch: the games' seed",
+    )
     show.add_argument("--ms-per-frame", type=int, default=600, help="GIF frame duration (600 ms)")
     show.add_argument("--threads", type=_threads, default=None, metavar="N|auto", help="torch CPU threads (auto)")
     show.set_defaults(func=cmd_show)

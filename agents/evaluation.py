@@ -69,7 +69,9 @@ def _run(
     Keys are dataset indices (``by_index``) or the order in which episodes started.
     """
     n = envs.num_envs
-    obs, info = envs.reset(seed=seed)
+    # a fixed split's seed names the first image (env i starts at image seed + i): start at 0, so
+    # n_episodes images are the first n; the episodes themselves are fixed by their image index
+    obs, info = envs.reset(seed=0 if by_index else seed)
     state = None
     start = np.ones(n, dtype=bool)
     next_step = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP) == AutoresetMode.NEXT_STEP
@@ -96,6 +98,21 @@ def _run(
     return results
 
 
+def check_episodes(env_id: str, env_kwargs: dict[str, Any], n_episodes: int | None) -> None:
+    """``ValueError`` unless :func:`evaluate` can play ``n_episodes`` on the test split of
+    ``env_id`` (classification: at most the split's images; ``None``: all of them)."""
+    if n_episodes is None:
+        return
+    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
+        raise ValueError(f"the number of test episodes must be a positive integer, got {n_episodes!r}")
+    probe = gym.make(env_id, **env_kwargs)
+    if ram_env.task_kind(probe) == "classification":
+        size = len(ram_env.image_dataset(gym.make(env_id, **{**env_kwargs, "split": "test"})))
+        if n_episodes > size:
+            raise ValueError(f"n_episodes must be in [1, {size}] for the test split of {env_id}, got {n_episodes}")
+    probe.close()
+
+
 def evaluate(
     agent: Any,
     n_episodes: int | None = None,
@@ -120,7 +137,13 @@ def evaluate(
         mc_samples: > 1 plays the split that many times with a stochastic policy and
             takes the majority label per image (reported as such); classification only.
     """
-    env_id = env_id or agent.env_id
+    env_id = env_id or getattr(agent, "env_id", None)
+    if not isinstance(env_id, str):
+        raise ValueError(
+            f"evaluate() needs the environment: this {type(agent).__name__} has no env_id, so pass "
+            "env_id= (and env_kwargs=), e.g. evaluate(model, env_id='RAM-MNIST-v0'); its predict() must "
+            "take the env's own observations (ram-gym's SB3 agents wrap theirs: use agents.baselines.SB3Agent)"
+        )
     kwargs = dict(getattr(agent, "env_kwargs", {}) if env_kwargs is None else env_kwargs)
     probe = gym.make(env_id, **kwargs)
     classification = ram_env.task_kind(probe) == "classification"
@@ -157,7 +180,8 @@ def evaluate(
         else:
             mean_glimpses = None
             labels = ram_env.image_dataset(envs).labels[:n_episodes]
-            votes = np.zeros((n_episodes, 10), dtype=np.int64)
+            n_classes = int(envs.single_action_space["label"].n)  # type: ignore[index]
+            votes = np.zeros((n_episodes, n_classes), dtype=np.int64)
             for k in range(mc_samples):
                 results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)
                 chosen = np.array([results[i][0] for i in range(n_episodes)])

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["free_cores", "use_free_cores", "parse_threads"]
+_AUTO_CHOSEN: int | None = None  #: the threads this process chose (``--threads``, or "auto" sampled once)
+
+__all__ = ["free_cores", "use_free_cores", "parse_threads", "choose_threads", "device_threads_wanted"]
 
 
 def _cpu_times() -> tuple[float, float] | None:
@@ -57,6 +59,35 @@ def use_free_cores(threads: int | None = None) -> int:
     """Set torch's CPU threads to ``threads`` (``None``: :func:`free_cores`); returns the number."""
     import torch
 
+    global _AUTO_CHOSEN
     chosen = free_cores() if threads is None else int(threads)
     torch.set_num_threads(chosen)
+    _AUTO_CHOSEN = chosen  # what learn(threads="auto") keeps for the rest of the process
     return chosen
+
+
+def device_threads_wanted(device: object, threads: int | str | None) -> bool:
+    """Whether ``learn(threads=...)`` should set torch's CPU threads: not for ``None``, and
+    ``"auto"`` only for a model on the CPU (on a GPU the threads barely matter)."""
+    if threads is None:
+        return False
+    return not (threads == "auto" and getattr(device, "type", str(device)) != "cpu")
+
+
+def choose_threads(threads: int | str) -> int:
+    """``learn(threads=...)``: an int sets torch's CPU threads; ``"auto"`` keeps the process's
+    choice (``ram train --threads``, or an earlier :func:`use_free_cores`), else sets the idle
+    cores, sampled once (so every ``learn`` of a process trains alike and the sampling costs a
+    quarter second once).  ``ValueError`` for anything else."""
+    global _AUTO_CHOSEN
+    if threads == "auto":
+        if _AUTO_CHOSEN is None:
+            _AUTO_CHOSEN = use_free_cores(None)
+        else:
+            import torch
+
+            torch.set_num_threads(_AUTO_CHOSEN)
+        return _AUTO_CHOSEN
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be 'auto', None or a positive integer, got {threads!r}")
+    return use_free_cores(threads)

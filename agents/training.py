@@ -38,11 +38,11 @@ from agents.callbacks import (
     CallbackList,
     Checkpoint,
     CurveLogger,
+    ProgressBar,
     StopOnSignal,
     TimeBudget,
     TimeLimit,
     ValidationCurve,
-    score_of,
 )
 from agents.checkpoint import CheckpointError
 from agents.logger import RunLogger
@@ -116,32 +116,6 @@ def _locked(out: Path) -> Iterator[None]:
         handle.close()
 
 
-class _ProgressBar:
-    def __init__(self, agent: Agent, total: int, enabled: bool) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total,
-            initial=agent.num_timesteps,
-            unit="step",
-            unit_scale=True,
-            disable=not enabled,
-            dynamic_ncols=True,
-            desc=f"{agent.algo} {agent.env_id}",
-        )
-
-    def finish(self, total: int) -> None:
-        """The run ended at ``total`` steps (a time budget fitted it): the bar ends full, not at 86%."""
-        self.bar.total = total
-        self.bar.refresh()
-
-    def __call__(self, metrics: dict[str, float]) -> bool:
-        self.bar.update(int(metrics["env_steps"]) - self.bar.n)
-        name = "acc" if "accuracy" in metrics else "reward"
-        self.bar.set_postfix({name: f"{score_of(metrics):.3f}"}, refresh=False)
-        return True
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """How a run is managed (the keywords of :func:`train` and :func:`resume`)."""
@@ -162,24 +136,21 @@ def _run(agent: Agent, out: Path, total: int, options: RunOptions, time_offset: 
     saver = Checkpoint(agent, checkpoint, every=options.checkpoint_every)  # checks the interval before training
     limit = TimeLimit(minutes) if minutes is not None else None
     logger = CurveLogger(out, tensorboard=options.tensorboard, time_offset=time_offset)
-    bar = _ProgressBar(agent, total, options.progress)
+    bar = ProgressBar(agent, total, options.progress)
     validation = ValidationCurve(agent, out, options.validate_every) if options.validate_every else None
     steps_before = agent.num_timesteps
     started = time.perf_counter()
     try:
         with StopOnSignal() as stop:
             # log before checkpointing: a checkpoint never runs ahead of progress.csv
-            agent.learn(
-                total,
-                callback=CallbackList([budget, logger, validation, bar, saver, limit, stop, options.callback]),
-                reset_num_timesteps=False,
-            )
+            callbacks = CallbackList([budget, logger, validation, bar, saver, limit, stop, options.callback])
+            agent.learn(total, callback=callbacks, reset_num_timesteps=False)
         if budget is not None and stop.received is None:  # the time budget decided how far to go
             total = min(total, agent.num_timesteps)
             bar.finish(total)
     finally:
         logger.close()
-        bar.bar.close()
+        bar.close()
         if validation is not None:
             validation.close()
     agent.save(checkpoint)
@@ -191,6 +162,12 @@ def _run(agent: Agent, out: Path, total: int, options: RunOptions, time_offset: 
         if isinstance(agent, WeightAveraged) and agent.averaged_weights is not None:
             agent.save(out / AVERAGED, averaged=True)
     stopped_by = None
+    if not finished and not callbacks.stopped and stop.received is None:
+        raise RunDirectoryError(
+            f"{agent.algo}'s learn() returned after {agent.num_timesteps:,} of {total:,} env steps without being "
+            f"asked to stop (no callback returned False): the agent does not train to its budget. Its checkpoint "
+            f"is saved in {checkpoint}"
+        )
     if not finished:
         reached = limit is not None and limit.reached
         stopped_by = "signal" if stop.received is not None else "time limit" if reached else "callback"

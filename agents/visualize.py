@@ -60,7 +60,8 @@ def record_episodes(
     env_kwargs: dict[str, Any] | None = None,
     deterministic: bool = True,
 ) -> list[EpisodeRecord]:
-    """Play ``n`` episodes in parallel (classification: test images ``0 .. n-1``) and record them."""
+    """Play ``n`` episodes in parallel and record them (classification: the split's images
+    ``seed .. seed + n - 1``, as the env's seeding rule gives; Catch: games seeded ``seed + i``)."""
     env_id = env_id or agent.env_id
     kwargs = dict(agent.env_kwargs if env_kwargs is None else env_kwargs)
     probe = gym.make(env_id, **kwargs)

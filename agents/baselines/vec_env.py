@@ -84,9 +84,7 @@ class GlimpseVecEnv(VecEnv):
         return actions if self.encoding is None else self.encoding.decode(actions)
 
     def reset(self) -> Any:
-        seeded = any(s is not None for s in self._seeds)
         self.task.seed(self._seeds)
-        self.task.restart_sequence(seeded)
         self.task.reset(self._all)
         self._reset_seeds()
         self._returns[:] = 0

@@ -31,7 +31,7 @@ import dataclasses
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -39,11 +39,13 @@ import torch
 
 import ram_env
 from agents.base import Callback, Track
+from agents.callbacks import ProgressBar
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
 from agents.ram.config import REMOVED_FIELDS, RAMConfig, catch_warning, check_config, true_state_size, typed_hparams
 from agents.ram.losses import hybrid_loss
 from agents.ram.model import RecurrentAttentionModel
 from agents.ram.rollout import ResetAhead, Rollout, check_observation, collect, glimpse_action
+from agents.threads import choose_threads, device_threads_wanted
 from ram_env.wrappers import HidePrivilegedInfo, glimpse_action_parts
 
 __all__ = ["RAM"]
@@ -55,20 +57,38 @@ class RAM:
     Args:
         env_id: a registered glimpse environment (``Dict`` observation with ``glimpse``
             and ``location``; ``Dict`` action with ``location`` and one ``Discrete``).
+        config: the hyper-parameters, a :class:`RAMConfig` (every field typed and documented
+            there); ``None``: its defaults.
         seed: seeds torch and the environments (``None``: random).
         device: torch device (``"cpu"``, ``"cuda"``): the model, the rollouts and the
             losses live there; the environments step on the CPU.
-        **hparams: fields of :class:`RAMConfig`; unknown ones raise ``ValueError``.
+        **overrides: :class:`RAMConfig` fields that replace ``config``'s (a shorthand:
+            ``RAM(env_id, num_envs=64)`` is ``RAM(env_id, RAMConfig(num_envs=64))``); each is
+            checked against its field's type, and unknown names raise ``ValueError``.
 
     Example:
-        >>> agent = RAM("RAM-MNIST-v0", seed=0).learn(total_timesteps=60_000)  # doctest: +SKIP
-        >>> action, state = agent.predict(obs, state, episode_start)            # doctest: +SKIP
+        >>> agent = RAM("RAM-MNIST-v0", RAMConfig(num_envs=64), seed=0).learn(60_000)  # doctest: +SKIP
+        >>> action, state = agent.predict(obs, state, episode_start)                      # doctest: +SKIP
     """
 
     algo = "ram"
 
-    def __init__(self, env_id: str, seed: int | None = None, device: str = "cpu", **hparams: Any) -> None:
-        self.config = cfg = RAMConfig(**typed_hparams(hparams))
+    def __init__(
+        self,
+        env_id: str,
+        config: RAMConfig | None = None,
+        *,
+        seed: int | None = None,
+        device: str = "cpu",
+        **overrides: Any,
+    ) -> None:
+        if config is not None and not isinstance(config, RAMConfig):
+            raise TypeError(
+                f"config must be a RAMConfig (or None), got {type(config).__name__}; "
+                "pass a seed as RAM(env_id, seed=...)"
+            )
+        base = dataclasses.asdict(config) if config is not None else {}
+        self.config = cfg = RAMConfig(**typed_hparams({**base, **overrides}))
         self.env_id = env_id
         self.seed = int(seed) if seed is not None else int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
         self.device = torch.device(device)
@@ -124,6 +144,16 @@ class RAM:
     def env_kwargs(self) -> dict[str, Any]:
         """Keywords of the environment this agent acts in."""
         return dict(self.config.env_kwargs)
+
+    def make_env(self, split: str | None = None, **overrides: Any) -> gym.Env:
+        """The environment this agent acts in (its ``env_id`` with its env keywords, e.g. a
+        shipped model's ``initial_location="center"``): the env its scores are for.  ``split``:
+        ``"train"``, ``"validation"`` or ``"test"`` (classification); ``overrides``: more
+        keywords (``render_mode="rgb_array"``)."""
+        kwargs = {**self.env_kwargs, **overrides}
+        if split is not None:
+            kwargs["split"] = split
+        return gym.make(self.env_id, **kwargs)
 
     @property
     def track(self) -> Track:
@@ -252,6 +282,8 @@ class RAM:
         total_timesteps: int,
         callback: Callback | None = None,
         reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+        threads: int | Literal["auto"] | None = "auto",
     ) -> RAM:
         """Train until ``total_timesteps`` env steps (every env counts) have been taken.
 
@@ -262,7 +294,14 @@ class RAM:
             reset_num_timesteps: ``False`` continues counting (and the schedule) from a
                 loaded or interrupted agent: ``RAM.load(checkpoint).learn(n, callback,
                 reset_num_timesteps=False)`` ends exactly where an uninterrupted run would.
+            progress_bar: show a tqdm bar of the env steps and the training score.
+            threads: torch CPU threads.  ``"auto"`` (default, as ``ram train``): the cores idle
+                when this process first trains, chosen once per process - torch's own default
+                of every core made an update 15x slower beside one busy process; an int sets
+                that many; ``None`` leaves torch's setting alone.
         """
+        if threads is not None and device_threads_wanted(self.device, threads):
+            choose_threads(threads)
         if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, (int, np.integer)):
             raise TypeError(f"total_timesteps must be an int, got {total_timesteps!r}")
         if total_timesteps < 0:
@@ -281,12 +320,19 @@ class RAM:
             torch.manual_seed(self.seed)
             seed = self.seed
         self.policy.train()
-        while self.num_timesteps < self.total_timesteps:
-            metrics = self.train_step(envs, seed=seed)
-            seed = None
-            if callback is not None and callback(metrics) is False:
-                break
-        self._reset_ahead.wait()  # nothing runs in the background once learn() returns
+        bar = ProgressBar(self, self.total_timesteps, progress_bar) if progress_bar else None
+        try:
+            while self.num_timesteps < self.total_timesteps:
+                metrics = self.train_step(envs, seed=seed)
+                seed = None
+                if bar is not None:
+                    bar(metrics)
+                if callback is not None and callback(metrics) is False:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            self._reset_ahead.wait()  # nothing runs in the background once learn() returns
         return self
 
     def init_weights(self, other: RAM) -> None:
@@ -477,7 +523,7 @@ class RAM:
                     f"(the PPO-style clipped updates); it cannot be loaded"
                 )
         try:
-            agent = cls(data["env_id"], seed=data.get("seed"), device=device, **config)
+            agent = cls(data["env_id"], seed=data.get("seed"), device=device, **config)  # checked field by field
         except (ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: its config no longer makes an agent: {err}") from err
         restore_weights(data, path, agent.policy, agent.optimizer)

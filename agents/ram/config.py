@@ -171,6 +171,10 @@ class RAMConfig:
         return self.learning_rate * factor * warmup
 
 
+#: the fields whose default ``None`` means "chosen by the task", and the type they take otherwise
+_BY_TASK: dict[str, type] = {"core": str, "supervised": bool}
+
+
 def typed_hparams(hparams: dict[str, Any]) -> dict[str, Any]:
     """Check each hyper-parameter against its :class:`RAMConfig` default's type.
 
@@ -185,7 +189,10 @@ def typed_hparams(hparams: dict[str, Any]) -> dict[str, Any]:
     out = dict(hparams)
     for name, value in hparams.items():
         default = getattr(defaults, name)
-        if default is None:  # core, supervised: None means "by task", checked later
+        if default is None:  # core, supervised: None means "by task"
+            kind = _BY_TASK[name]
+            if value is not None and (not isinstance(value, kind) or (kind is str and isinstance(value, bool))):
+                raise ValueError(f"RAM hyper-parameter {name} must be {kind.__name__} or None (by task), got {value!r}")
             continue
         kind = type(default)
         if kind is float and isinstance(value, str):
@@ -204,6 +211,8 @@ def typed_hparams(hparams: dict[str, Any]) -> dict[str, Any]:
         )
         if not ok:
             raise ValueError(f"RAM hyper-parameter {name} must be of type {kind.__name__}, got {value!r}")
+        if kind is float and not math.isfinite(value):
+            raise ValueError(f"RAM hyper-parameter {name} must be a finite number, got {value!r}")
         out[name] = float(value) if kind is float else value
     return out
 

@@ -347,8 +347,6 @@ class RecurrentAttentionModel(nn.Module):
         state: tuple[Tensor, ...],
         deterministic: bool = False,
         sample_action: bool = True,
-        fixation: Tensor | None = None,
-        action: Tensor | None = None,
     ) -> StepOutput:
         """One glimpse in, the next fixation and an action out.
 
@@ -360,19 +358,15 @@ class RecurrentAttentionModel(nn.Module):
             sample_action: sample the discrete action from its softmax (pure RL);
                 ``False`` takes the argmax (classification, where the label is
                 trained by cross-entropy).
-            fixation, action: ``(B, where_dims)`` and ``(B,)`` taken earlier: score these instead
-                of choosing (re-evaluating stored episodes, as PPO's extra epochs do).
         """
         g = self.glimpse_network(glimpse, location)
         h, state = self.core_network(g, state)
         mean = self.location_network(h)
-        if fixation is None:
-            # no reparameterisation: REINFORCE only (torch.normal: the draws of Normal(mean, std).sample())
-            fixation = mean.detach() if deterministic else torch.normal(mean.detach(), self.location_std)
+        # no reparameterisation: REINFORCE only (torch.normal: the draws of Normal(mean, std).sample())
+        fixation = mean.detach() if deterministic else torch.normal(mean.detach(), self.location_std)
         log_prob = gaussian_log_prob(fixation, mean, self.location_std)
         logits = self.action_network(h)
-        if action is None:
-            action = logits.argmax(-1) if deterministic or not sample_action else Categorical(logits=logits).sample()
+        action = logits.argmax(-1) if deterministic or not sample_action else Categorical(logits=logits).sample()
         baseline = self.baseline_network(h) if self.baseline_network is not None else None
         decoded = self.state_decoder(h) if self.state_decoder is not None else None
         stop = stop_log_prob = None
