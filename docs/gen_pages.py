@@ -95,7 +95,7 @@ def _shipped_rows(env_id: str) -> list[str]:
     )
     rows = [
         f'| Shipped model | `RAM.load_pretrained("{env_id}")`, `ram eval --pretrained {env_id}`: {what} |',
-        f"| Scored on | `{card.make}` (`agent.make_env(split=\"test\")` makes it) |",
+        f'| Scored on | `{card.make}` (`agent.make_env(split="test")` makes it) |',
     ]
     steps = f"{card.env_steps:,} env steps" + (f", {card.train_seconds / 3600:.1f} h" if card.train_seconds else "")
     commands = "<br>then ".join(f"`{c}`" for c in card.command.split("; then "))
