@@ -84,7 +84,7 @@ class RunOutcome:
 
     def summary(self) -> str:
         a = self.agent
-        session = f"{self.steps_this_session:,} steps in {self.seconds_this_session:.0f} s this session"
+        session = f"{self.steps_this_session:,} steps in {self.seconds_this_session:.0f} s by this command"
         if self.finished:
             return f"trained {a.algo} to {a.num_timesteps:,} steps ({session}); saved {self.model}"
         return (

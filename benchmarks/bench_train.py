@@ -1,4 +1,4 @@
-"""Training speed of the RAM against the machine's own matmul rate (issue 15).
+"""Training speed of the RAM against the machine's own matmul rate.
 
 For each core (``rnn``, ``lstm``) and batch size, in one run: images (episodes) and env
 steps per second of real RAM updates, the model's FLOPs per glimpse (counted from the

@@ -5,7 +5,7 @@ env steps with one torch thread, for each seed, by ``ram train``; the whole 10,0
 split is then scored (deterministic, one sample).  Runs that finished are skipped and
 interrupted ones resumed, so a study can be stopped and started again.  The table (test
 error, training accuracy over the last 50 updates, wall-clock, env steps) is written to
-``--table`` after every run.  Two studies (issue 14 and issue 15):
+``--table`` after every run.  The studies:
 
 - ``clutter``: RAM-ClutteredMNIST-v0 from ``ram_cluttered.yaml`` - what the public
   re-implementations with good clutter figures do differently;
@@ -15,9 +15,9 @@ error, training accuracy over the last 50 updates, wall-clock, env steps) is wri
     python benchmarks/recipe_study.py --study clutter --steps 10000000 --seeds 0 1
     python benchmarks/recipe_study.py --study mnist-fast --steps 15000000 --seeds 0
 
-Each run's summary (``eval.json``, ``config.json``, ``progress.csv``) is committed under
-``benchmarks/results/<study>_study/`` (``clutter_study``, ``mnist_fast_study``, ``translated_study``), so a later
-session continues a study where it stopped.  A third study, ``translated``, varies the
+Each finished run's summary (``eval.json``, ``config.json``, ``progress.csv`` thinned by
+``benchmarks/thin_results.py``) is committed under ``benchmarks/results/<study>_study/``, so a
+study run again from a clone skips the runs that finished.  A third study, ``translated``, varies the
 shipped RAM-TranslatedMNIST-v0 recipe (``ram_translated_lstm.yaml``) the same way:
 
     python benchmarks/recipe_study.py --study translated --steps 15000000 --seeds 0
@@ -28,6 +28,14 @@ A fourth, ``clutter100``, varies the shipped RAM-ClutteredMNIST100-v0 recipe
 many glimpses an episode has:
 
     python benchmarks/recipe_study.py --study clutter100 --steps 10000000 --seeds 0
+
+A fifth, ``estimators``, gives the location policy more information per episode, one change at
+a time from the same recipe (a warm start on random fixations, the classifier's log-likelihood as
+a dense or final reward, a leave-one-out baseline over 4 rollouts per image, a convolutional
+glimpse network), and scores the validation split every 4M env steps (``validation.csv``) to
+compare validation error against training time:
+
+    python benchmarks/recipe_study.py --study estimators --steps 40000000 --seeds 0 --out runs/estimators_study
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Time to accuracy (issue 15): test error against training wall-clock for one RAM run.
+"""Time to accuracy: test error against training wall-clock for one RAM run.
 
 Trains a RAM recipe under a wall-clock budget (``ram train --time-budget``: the learning
 rate schedule is fitted to the steps this machine manages, so the run ends decayed on

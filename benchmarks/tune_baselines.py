@@ -1,4 +1,4 @@
-"""The rl-track tuning study (issue 16): one change at a time, a fixed budget, a table.
+"""The rl-track tuning study: one change at a time, a fixed budget, a table.
 
 Each variant is one ``ram train`` command: an algorithm on an env with a few settings
 changed from the shipped defaults (``agents/baselines/hyperparams/*.yml``, ``RAMConfig``).

@@ -172,10 +172,10 @@ def test_resumed_run_reports_this_sessions_steps_and_time(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["train", *TINY, "--out", str(out), "--eval-episodes", "0", "--minutes", "0.0001"]) == 0
     first = capsys.readouterr().out
-    assert "stopped by time limit" in first and "this session" in first
+    assert "stopped by time limit" in first and "by this command" in first
     assert cli.main(["train", "--env", "RAM-MNIST-v0", "--out", str(out), "--resume", "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "trained ram to 3,072 steps (" in printed and "this session" in printed
+    assert "trained ram to 3,072 steps (" in printed and "by this command" in printed
 
 
 def test_hparams_from_builds_what_ram_train_builds(tmp_path):

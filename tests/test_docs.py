@@ -87,3 +87,31 @@ def test_every_trained_by_command_runs_as_written(tmp_path, pages, monkeypatch):
     steps = first.index("--steps")
     first[steps + 1] = "2000"
     assert cli.main([*first, "--eval-episodes", "0", "--no-progress"]) == 0
+
+
+def test_readme_code_runs_and_its_commands_parse(tmp_path, monkeypatch):
+    """The README's Python blocks run (with a small training budget) and each ``ram`` command it
+    shows parses with the ``ram`` command as written."""
+    import re
+
+    from agents import cli
+
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block.replace("3_000_000", "3_000"), "README.md", "exec"), namespace)
+    assert namespace["reward"] in (0.0, 1.0) and "label" in namespace["action"]
+    commands = [line.split("#")[0].strip() for line in re.findall(r"^ram .*$", text, re.M)]
+    assert len(commands) >= 6
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        cli.build_parser().parse_args(argv)  # SystemExit on a bad flag
+        if "--config" in argv:
+            from agents.ram.recipes import available_recipes
+
+            assert argv[argv.index("--config") + 1] in available_recipes()
+        if argv[0] == "bench":
+            assert (ROOT / argv[1]).exists()
