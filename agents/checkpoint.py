@@ -87,7 +87,9 @@ def plain(value: Any, where: str = "value") -> Any:
             )
         return value.tolist()
     if isinstance(value, os.PathLike):
-        return os.fspath(value)
+        return os.fsdecode(os.fspath(value))
+    if isinstance(value, bytes):  # a file path as bytes (not UTF-8, say): the str the OS maps it to
+        return os.fsdecode(value)
     if isinstance(value, Mapping):
         return {str(k): plain(v, f"{where}[{k!r}]") for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -48,6 +48,7 @@ from ram_env.classification import (
     GlimpseClassificationVectorEnv,
     task_options,
 )
+from ram_env.core import GlimpseEnv, GlimpseVectorEnv, passed_on
 from ram_env.datasets import Canvases
 
 __all__ = [
@@ -616,14 +617,73 @@ class GlimpseImagesEnv(GlimpseClassificationEnv):
     ## Vectorized environment
     ``gym.make_vec("RAM-Glimpse-v0", num_envs=N, ...)``, batched as the MNIST tasks are.
 
+    ## Seeding
+    On the validation and test splits the seed names the episode: ``reset(seed=s)`` plays image
+    ``s mod N`` of the split, each unseeded ``reset()`` the next one, so ``for i in range(N):
+    env.reset(seed=i)`` visits the split once.  In a vector env of ``n``, ``reset(seed=s)``
+    gives env ``i`` images ``s + i, s + i + n, ...``.  On the training split the seed seeds
+    the generators (a fresh image, translation and clutter every episode).
+
     ## Version History
+    * v0 (2026-12-07): the seed names the episode on the fixed splits (``reset(seed=i)`` plays
+      image ``i``; before, every seeded reset started at image 0); the splits are drawn per class;
+      the keywords are spelled out in the signature.
     * v0 (2026-12-01): initial version.
     """
 
     task_class = ImageClassificationTask  # type: ignore[assignment]  # its keywords differ, as they should
+
+    def __init__(  # the keywords of RAM-Glimpse-v0, not of the MNIST tasks
+        self,
+        *,
+        images: Any = None,
+        labels: Any = None,
+        data: str | bytes | os.PathLike | None = None,
+        split: str = "train",
+        canvas_size: int | None = None,
+        n_distractors: int = 0,
+        distractor_size: int | None = None,
+        n_glimpses: int = 6,
+        glimpse_size: int = 8,
+        n_scales: int = 1,
+        scale_factor: float = 2.0,
+        initial_location: Any = "random",
+        rollouts_per_image: int = 1,
+        reward: str = "final",
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
+        zoom: tuple[float, float] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        GlimpseEnv.__init__(self, render_mode, **passed_on(locals()))
 
 
 class GlimpseImagesVectorEnv(GlimpseClassificationVectorEnv):
     """``N`` episodes of :class:`GlimpseImagesEnv`, stepped together with batched numpy."""
 
     task_class = ImageClassificationTask  # type: ignore[assignment]  # its keywords differ, as they should
+
+    def __init__(  # the keywords of RAM-Glimpse-v0, not of the MNIST tasks
+        self,
+        num_envs: int = 1,
+        *,
+        images: Any = None,
+        labels: Any = None,
+        data: str | bytes | os.PathLike | None = None,
+        split: str = "train",
+        canvas_size: int | None = None,
+        n_distractors: int = 0,
+        distractor_size: int | None = None,
+        n_glimpses: int = 6,
+        glimpse_size: int = 8,
+        n_scales: int = 1,
+        scale_factor: float = 2.0,
+        initial_location: Any = "random",
+        rollouts_per_image: int = 1,
+        reward: str = "final",
+        allow_stop: bool = False,
+        glimpse_cost: float = 0.0,
+        zoom: tuple[float, float] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        GlimpseVectorEnv.__init__(self, num_envs, render_mode, **passed_on(locals()))

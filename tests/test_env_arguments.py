@@ -9,13 +9,18 @@ import pytest
 import ram_env
 from ram_env.catch import CatchTask
 from ram_env.classification import ClassificationTask
+from ram_env.images import GlimpseImagesEnv, GlimpseImagesVectorEnv, ImageClassificationTask
 
 ENVS = [
     (ram_env.GlimpseClassificationEnv, ClassificationTask),
     (ram_env.GlimpseClassificationVectorEnv, ClassificationTask),
     (ram_env.CatchEnv, CatchTask),
     (ram_env.CatchVectorEnv, CatchTask),
+    (GlimpseImagesEnv, ImageClassificationTask),
+    (GlimpseImagesVectorEnv, ImageClassificationTask),
 ]
+SINGLE = {ClassificationTask: ram_env.GlimpseClassificationEnv, CatchTask: ram_env.CatchEnv}
+SINGLE[ImageClassificationTask] = GlimpseImagesEnv
 
 
 def parameters(function, drop=("self", "num_envs", "render_mode")):
@@ -37,9 +42,8 @@ def test_every_task_keyword_is_in_the_env_signature(env_class, task_class):
     if "Vector" in env_class.__name__:
         assert signature.parameters["num_envs"].default == 1
     # each keyword is in the Arguments table of the docstring the docs page is made from
-    single = ram_env.GlimpseClassificationEnv if task_class is ClassificationTask else ram_env.CatchEnv
     for p in env_params:
-        assert f"| ``{p.name}`` |" in single.__doc__, p.name
+        assert f"``{p.name}``" in SINGLE[task_class].__doc__.partition("## Arguments")[2], p.name
 
 
 @pytest.mark.parametrize(

@@ -114,3 +114,15 @@ def test_ram_takes_a_config_and_refuses_a_positional_seed():
         RAM("RAM-MNIST-v0", 0)  # type: ignore[arg-type]
     env = agent.make_env(split="validation")
     assert isinstance(env.unwrapped, gym.Env) and env.reset(seed=3)[1]["index"] == 3
+
+
+def test_an_agent_on_images_under_a_bytes_path_saves_and_loads(tmp_path):
+    import os
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "set.npz"
+    np.savez(folder, images=rng.integers(0, 255, (60, 16, 16), dtype=np.uint8), labels=np.arange(60) % 3)
+    kwargs = {"data": os.fsencode(folder), "canvas_size": 16, "glimpse_size": 8}
+    agent = RAM("RAM-Glimpse-v0", RAMConfig(num_envs=4, hidden_size=8, env_kwargs=kwargs), seed=0)
+    loaded = RAM.load(agent.save(tmp_path / "a.pt"))
+    assert loaded.env_kwargs["data"] == str(folder)
