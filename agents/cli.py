@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.registry import PluginError
 from agents.threads import use_free_cores
 from ram_env.mnist import MnistDataError
 
@@ -831,7 +832,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(err.code, file=sys.stderr)
             return 2
         raise
-    except MnistDataError as err:
+    except (MnistDataError, PluginError) as err:  # bad input, or a plug-in agent that broke the contract
         print(f"ram {args.command}: {err}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as err:

@@ -10,15 +10,19 @@ locations by default.  Catch: the catch rate over ``n_episodes`` seeded episodes
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
+from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 import ram_env  # noqa: F401
+from agents.registry import plugin_failure, plugin_name
+from ram_env.core import InvalidAction
 
 __all__ = ["EvalResult", "evaluate"]
 
@@ -79,9 +83,17 @@ def _run(
     rounds = np.zeros(n, dtype=np.int64)  # episodes finished per env
     results: dict[int, tuple[int, float, int]] = {}
     label_key = "label" in getattr(envs.single_action_space, "spaces", {})
+    plugin = plugin_name(agent)  # a plug-in's predict is checked: what it gets wrong names it
     while len(results) < n_episodes:
-        action, state = agent.predict(obs, state, start, deterministic)
-        obs, reward, terminated, truncated, info = envs.step(action)
+        if plugin is None:
+            action, state = agent.predict(obs, state, start, deterministic)
+            obs, reward, terminated, truncated, info = envs.step(action)
+        else:
+            action, state = _plugin_predict(plugin, agent, envs, (obs, state, start, deterministic))
+            try:
+                obs, reward, terminated, truncated, info = envs.step(action)
+            except InvalidAction as err:
+                raise plugin_failure(plugin, f"predict() returned an action the env refuses: {err}") from err
         done = terminated | truncated
         for i in np.flatnonzero(done):
             key = int(info["index"][i]) if by_index else int(rounds[i] * n + i)
@@ -96,6 +108,62 @@ def _run(
         start = resetting if next_step else done
         resetting = done & next_step
     return results
+
+
+def _plugin_predict(name: str, agent: Any, envs: gym.vector.VectorEnv, args: tuple[Any, ...]) -> tuple[Any, Any]:
+    """Plug-in ``name``'s ``predict(*args)``, checked: an ``(action, state)`` pair whose action
+    belongs to ``envs``' action space (each env's, batched); else a ``PluginError`` naming it."""
+    try:
+        out = agent.predict(*args)
+    except Exception as err:  # the plug-in's own code
+        raise plugin_failure(name, "predict()", err) from err
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        got = "None" if out is None else f"a {type(out).__name__}"
+        got += f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""
+        raise plugin_failure(name, f"predict() returned {got}, not an (action, state) pair")
+    problem = action_problem(out[0], envs.single_action_space, envs.num_envs, "action")
+    if problem is not None:
+        raise plugin_failure(name, f"predict()'s {problem}")
+    return out[0], out[1]
+
+
+def action_problem(value: Any, space: gym.Space, n: int, where: str = "action") -> str | None:
+    """What is wrong with ``value`` as the batched action of ``n`` envs whose own action space is
+    ``space`` (a dict's keys, shapes, dtypes, NaN), or None; ranges are the env's to check."""
+    if isinstance(space, spaces.Dict):
+        if not isinstance(value, Mapping):
+            return f"{where} is a {type(value).__name__}, not a dict with keys {sorted(space.spaces)}"
+        missing = [key for key in space.spaces if key not in value]
+        extra = [key for key in value if key not in space.spaces]
+        if missing or extra:
+            wrong = f"lacks {', '.join(map(repr, missing))}" if missing else f"has {', '.join(map(repr, extra))}"
+            return f"{where} {wrong} (the env's action space has {sorted(space.spaces)})"
+        for key, sub in space.spaces.items():
+            problem = action_problem(value[key], sub, n, f"{where}[{key!r}]")
+            if problem is not None:
+                return problem
+        return None
+    if not isinstance(space, (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)):
+        return None  # other spaces: the env checks
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - ragged lists, tensors that need grad, ...
+        return f"{where} is a {type(value).__name__} that is not an array"
+    wanted, each = (n, *(space.shape or ())), f"{n} envs, each {space}"
+    if array.shape != wanted:
+        return f"{where} has shape {array.shape}, not {wanted} ({each})"
+    integral = not isinstance(space, spaces.Box)
+    if array.dtype.kind not in "biuf" or (integral and array.dtype.kind == "f" and not _whole(array)):
+        return f"{where} has dtype {array.dtype}, not {space.dtype} ({each})"
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        i = int(np.flatnonzero(~np.isfinite(array.reshape(n, -1)).all(1))[0])
+        return f"{where} is not finite: env {i} of {n} has {array[i].tolist()}"
+    return None
+
+
+def _whole(array: np.ndarray) -> bool:
+    """Finite whole numbers only (a float array that may stand for integers)."""
+    return bool(np.all(np.isfinite(array)) and np.all(array == np.round(array)))
 
 
 def check_episodes(env_id: str, env_kwargs: dict[str, Any], n_episodes: int | None) -> None:

@@ -10,7 +10,12 @@ the contract of :mod:`agents.base`.
 
 from __future__ import annotations
 
+import inspect
+import numbers
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MethodType
 from typing import TYPE_CHECKING, Any
 
 from agents.algorithms import BUILTINS
@@ -21,6 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGORITHMS",
+    "PluginError",
+    "PluginAlgorithm",
+    "plugin_name",
     "register_algorithm",
     "algorithm",
     "make_agent",
@@ -30,6 +38,35 @@ __all__ = [
 ]
 
 ALGORITHMS: dict[str, Algorithm] = {entry.name: entry for entry in BUILTINS}
+
+
+class PluginError(ValueError):
+    """A plug-in agent broke the contract: its module or constructor raised, ``load`` gave no
+    agent, ``learn`` raised, or ``predict`` gave no action of the env's action space.  The
+    message is one line naming the plug-in; what the plug-in raised is its ``__cause__``."""
+
+
+@dataclass(frozen=True)
+class PluginAlgorithm(Algorithm):
+    """A table entry made by :func:`plugin`: its agents' failures raise :class:`PluginError`.
+
+    ram-gym's own entries are plain :class:`Algorithm` s, whose errors are left as they are."""
+
+
+def plugin_name(agent: Any) -> str | None:
+    """The table name of ``agent``'s plug-in, or None if it is not a plug-in's agent."""
+    name = getattr(agent, "algo", None)
+    return name if isinstance(name, str) and isinstance(ALGORITHMS.get(name), PluginAlgorithm) else None
+
+
+def plugin_failure(name: str, what: str, err: BaseException | None = None) -> PluginError:
+    """``PluginError("plug-in agent NAME: WHAT[ raised TYPE: MESSAGE]")`` on one line (the
+    caller chains ``err``)."""
+    if err is not None:
+        text = " ".join(str(err).split())
+        text = text if len(text) <= 300 else text[:297] + "..."
+        what = f"{what} raised {type(err).__name__}" + (f": {text}" if text else "")
+    return PluginError(f"plug-in agent {name!r}: {what}")
 
 
 def register_algorithm(entry: Algorithm) -> Algorithm:
@@ -70,8 +107,8 @@ def load_entry_points() -> None:
         try:
             obj = point.load()
         except Exception as err:  # noqa: BLE001 - a broken plug-in must not break the others
-            raise ValueError(
-                f"the {ENTRY_POINT_GROUP} entry point {point.name!r} ({point.value}) fails to load: {err}"
+            raise plugin_failure(
+                point.name, f"loading the {ENTRY_POINT_GROUP} entry point ({point.value})", err
             ) from err
         register_algorithm(plugin(point.name, obj))
 
@@ -85,7 +122,12 @@ def _import(spec: str) -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as err:
-        raise ValueError(f"cannot import {module_name!r} for the agent {spec!r}: {err} (is it on PYTHONPATH?)") from err
+        message = " ".join(str(err).split())
+        raise PluginError(
+            f"cannot import {module_name!r} for the agent {spec!r}: {message} (is it on PYTHONPATH?)"
+        ) from err
+    except Exception as err:  # the module's own code failed (SyntaxError included): name the plug-in
+        raise plugin_failure(spec, f"importing module {module_name!r}", err) from err
     for part in qualname.split("."):
         if not hasattr(obj, part):
             raise ValueError(f"module {module_name!r} has no {qualname!r} (for the agent {spec!r})")
@@ -98,50 +140,122 @@ REQUIRED = ("learn", "save", "load", "track")
 
 
 def plugin(name: str, obj: Any) -> Algorithm:
-    """An :class:`Algorithm` entry for a plug-in: an ``Algorithm`` as it is, or an agent class.
+    """A :class:`PluginAlgorithm` entry for a plug-in: an ``Algorithm`` entry, or an agent class.
 
     The class is made as ``Class(env_id, seed=seed, env_kwargs=env_kwargs, **hparams)`` and
     loaded with ``Class.load(path, env_id=...)``; it must have ``learn``, ``save``, ``load``,
     ``track`` and ``predict`` (glimpse agents) or ``evaluate`` (whole-image classifiers).
     Optional class attributes: ``default_steps`` (budget, default 1,000,000) and
     ``default_hparams`` (a dict).
+
+    Whatever the plug-in's own code does wrong is a :class:`PluginError` naming it: its
+    constructor (or ``make``) or ``load`` raising or giving no agent, its agents' ``learn``
+    raising, and (in :func:`agents.evaluation.evaluate`) ``predict`` giving no valid action.
     """
     if isinstance(obj, Algorithm):
-        return (
-            obj
-            if obj.name == name
-            else Algorithm(name, obj.make, obj.load, obj.default_steps, obj.settings, obj.description)
+        return PluginAlgorithm(
+            name,
+            _checked(name, obj.make, "make()"),
+            _checked(name, obj.load, "load()"),
+            obj.default_steps,
+            obj.settings,
+            obj.description,
+            obj.recipes,
         )
+    cls, defaults, steps = _plugin_class(name, obj)
+
+    def make(env_id: str, seed: int | None, hparams: dict[str, Any], env_kwargs: dict[str, Any]) -> Agent:
+        return cls(env_id, seed=seed, env_kwargs=env_kwargs, **{**defaults, **hparams})
+
+    def load(path: str | os.PathLike, env_id: str | None) -> Agent:
+        return cls.load(path, env_id=env_id)
+
+    doc = (obj.__doc__ or f"{obj.__qualname__} (plug-in)").strip().splitlines()[0]
+    return PluginAlgorithm(
+        name,
+        _checked(name, make, "its constructor"),
+        _checked(name, load, "load()"),
+        steps,
+        lambda e, h: {**defaults, **h},
+        doc,
+    )
+
+
+def _plugin_class(name: str, obj: Any) -> tuple[Any, dict[str, Any], int]:
+    """``(class, default_hparams, default_steps)`` of a plug-in agent class, checked against the contract."""
     if not isinstance(obj, type):
-        raise ValueError(f"plug-in {name!r} is a {type(obj).__name__}, not an agent class or an Algorithm entry")
-    cls: Any = obj
+        raise PluginError(f"plug-in {name!r} is a {type(obj).__name__}, not an agent class or an Algorithm entry")
     missing = [m for m in REQUIRED if not hasattr(obj, m)]
     if not (hasattr(obj, "predict") or hasattr(obj, "evaluate")):
         missing.append("predict (or evaluate)")
     if missing:
-        raise ValueError(
+        raise PluginError(
             f"plug-in agent {name!r} ({obj.__module__}.{obj.__qualname__}) lacks {', '.join(missing)}: "
             "see the agent contract in agents/base.py"
         )
     track = getattr(obj, "track", None)
     if isinstance(track, str) and track not in TRACKS:
-        raise ValueError(f"plug-in agent {name!r} declares track {track!r}; it must be one of {TRACKS}")
-    defaults = dict(getattr(obj, "default_hparams", {}) or {})
+        raise PluginError(f"plug-in agent {name!r} declares track {track!r}; it must be one of {TRACKS}")
+    hparams, steps = getattr(obj, "default_hparams", {}) or {}, getattr(obj, "default_steps", 1_000_000)
+    whole = isinstance(steps, numbers.Real) and not isinstance(steps, bool) and float(steps).is_integer()
+    if not isinstance(hparams, Mapping):
+        raise plugin_failure(name, f"default_hparams is a {type(hparams).__name__}, not a dict")
+    if not whole or float(steps) < 1:
+        raise plugin_failure(name, f"default_steps is {steps!r:.60}, not a positive number of env steps")
+    return obj, dict(hparams), int(float(steps))
 
-    def make(env_id: str, seed: int | None, hparams: dict[str, Any], env_kwargs: dict[str, Any]) -> Agent:
-        agent = cls(env_id, seed=seed, env_kwargs=env_kwargs, **{**defaults, **hparams})
-        agent.algo = name  # checkpoints name the algorithm as the table does
-        return agent
 
-    def load(path: str | os.PathLike, env_id: str | None) -> Agent:
-        agent = cls.load(path, env_id=env_id)
-        agent.algo = name
-        return agent
+def _checked(name: str, make: Callable[..., Any], what: str) -> Callable[..., Agent]:
+    """``make`` (a plug-in's constructor, ``make`` or ``load``) with what it raises or returns
+    instead of an agent a :class:`PluginError` naming the plug-in, and its agents adopted."""
 
-    doc = (obj.__doc__ or f"{obj.__qualname__} (plug-in)").strip().splitlines()[0]
-    return Algorithm(
-        name, make, load, int(getattr(obj, "default_steps", 1_000_000)), lambda e, h: {**defaults, **h}, doc
-    )
+    def checked(*args: Any) -> Agent:
+        try:
+            agent = make(*args)
+        except Exception as err:  # the plug-in's own code: name it, keep its error as the cause
+            raise plugin_failure(name, what, err) from err
+        return _adopt(name, agent, what)
+
+    return checked
+
+
+def _adopt(name: str, agent: Any, what: str) -> Agent:
+    """``agent``, made by plug-in ``name`` (``what``), checked to be an agent, named as the table
+    names it, and with its ``learn``'s errors raised as a :class:`PluginError` naming it."""
+    if agent is None:
+        raise plugin_failure(name, f"{what} returned None, not an agent")
+    if not (hasattr(agent, "predict") or hasattr(agent, "evaluate")):
+        kind = type(agent).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise plugin_failure(
+            name, f"{what} returned {article} {kind}, which has neither predict nor evaluate: not an agent"
+        )
+    try:
+        if getattr(agent, "algo", None) != name:
+            agent.algo = name  # checkpoints name the algorithm as the table does
+    except (AttributeError, TypeError) as err:
+        raise plugin_failure(name, f"{what} returned an agent whose algo cannot be set to {name!r}", err) from err
+    own = getattr(agent, "__dict__", None)
+    if isinstance(own, dict) and "learn" not in own and callable(getattr(type(agent), "learn", None)):
+        own["learn"] = MethodType(_guarded_learn, agent)  # an agent without __dict__ keeps its learn as it is
+    return agent
+
+
+def _guarded_learn(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """A plug-in agent's own ``learn``, with what it raises raised as a :class:`PluginError`
+    naming the plug-in (and chained to it).  Named ``learn``, so the agent pickles and copies
+    with its bound method as it would without it."""
+    own = inspect.getattr_static(type(self), "learn")
+    bound = own.__get__(self, type(self)) if hasattr(own, "__get__") else own
+    try:
+        return bound(*args, **kwargs)
+    except PluginError:  # already names the plug-in (its predict, scored during training)
+        raise
+    except Exception as err:
+        raise plugin_failure(str(getattr(self, "algo", type(self).__qualname__)), "learn()", err) from err
+
+
+_guarded_learn.__name__ = "learn"
 
 
 def make_agent(
@@ -184,11 +298,20 @@ def resolved_settings(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[s
 
 def evaluate_agent(agent: Agent, **kwargs: Any) -> EvalResult:
     """Score any agent on its fixed test split (see :func:`agents.evaluation.evaluate`)."""
-    from agents.evaluation import evaluate  # torch: imported when used
+    from agents.evaluation import EvalResult, evaluate  # torch: imported when used
 
-    if isinstance(agent, ImageClassifier):
-        unsupported = {k for k, v in kwargs.items() if k in ("mc_samples",) and v not in (None, 1)}
-        if unsupported or kwargs.get("deterministic") is False:
-            raise ValueError(f"{agent.algo} is a deterministic full-image classifier: no stochastic or MC evaluation")
+    if not isinstance(agent, ImageClassifier):
+        return evaluate(agent, **kwargs)
+    unsupported = {k for k, v in kwargs.items() if k in ("mc_samples",) and v not in (None, 1)}
+    if unsupported or kwargs.get("deterministic") is False:
+        raise ValueError(f"{agent.algo} is a deterministic full-image classifier: no stochastic or MC evaluation")
+    name = plugin_name(agent)
+    if name is None:
         return agent.evaluate(n_episodes=kwargs.get("n_episodes"), split=kwargs.get("split", "test"))
-    return evaluate(agent, **kwargs)
+    try:
+        result = agent.evaluate(n_episodes=kwargs.get("n_episodes"), split=kwargs.get("split", "test"))
+    except Exception as err:  # the plug-in's own scoring
+        raise plugin_failure(name, "evaluate()", err) from err
+    if not isinstance(result, EvalResult):
+        raise plugin_failure(name, f"evaluate() returned {type(result).__name__}, not an agents.evaluation.EvalResult")
+    return result
