@@ -20,7 +20,7 @@ from ram_env.core import (
     check_positive_int,
     passed_on,
 )
-from ram_env.sensor import GlimpseSensor
+from ram_env.sensor import GlimpseSensor, check_reduction
 
 __all__ = ["CatchTask", "CatchEnv", "CatchVectorEnv", "LEFT", "STAY", "RIGHT"]
 
@@ -57,7 +57,9 @@ class CatchTask(GlimpseTask):
         scale_factor: float = 2.0,
         obs_mode: str = "glimpse",
         initial_location: InitialLocation = "random",
+        retina_reduction: str = "mean",
     ) -> None:
+        reduction = check_reduction(retina_reduction, "retina_reduction")
         self.screen_size = check_positive_int("screen_size", screen_size, low=3)
         if self.screen_size > 1024:
             raise ValueError(f"screen_size must be <= 1024, got {screen_size}")
@@ -78,7 +80,7 @@ class CatchTask(GlimpseTask):
         self.episode_length = math.ceil((size - 1) / self.ball_speed)
         super().__init__(
             num_envs,
-            GlimpseSensor(glimpse_size, n_scales, scale_factor),
+            GlimpseSensor(glimpse_size, n_scales, scale_factor, reduction=reduction),
             (size, size),
             n_actions=3,
             max_steps=self.episode_length,
@@ -203,8 +205,9 @@ class CatchEnv(GlimpseEnv):
     ``ball_speed`` rows (1) and moves ``ball_speed * tan(angle)`` columns, bouncing
     off the side walls (its position is kept exactly and drawn at the nearest
     column).  The agent moves the paddle and, like the paper's agent, sees the screen
-    only through a 6x6 glimpse with 3 scales (6, 12 and 24 pixels wide) at the location
-    it chooses each step.
+    only through a 6x6 glimpse with 3 scales (6, 12 and 24 pixels wide, each reduced to
+    6x6 by area averaging, or by max pooling with ``retina_reduction="max"``) at the
+    location it chooses each step.
 
     Each step: the paddle moves (one pixel, stopping at the walls), then the ball
     moves, then the glimpse of the new screen is taken at the chosen location.
@@ -263,9 +266,15 @@ class CatchEnv(GlimpseEnv):
     | ``glimpse_size`` | 6 | retina resolution |
     | ``n_scales`` | 3 | patches per glimpse |
     | ``scale_factor`` | 2.0 | width ratio of successive patches |
+    | ``retina_reduction`` | ``"mean"`` | ``"mean"`` (area averaging, the paper's) or ``"max"`` (max pooling): below |
     | ``obs_mode`` | ``"glimpse"`` | ``"glimpse"`` or ``"full"`` |
     | ``initial_location`` | ``"random"`` | first fixation (``"random"``, ``"center"``, ``"none"``, ``(row, col)``) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
+
+    Averaging dims the 1-pixel ball by each cell's area: 1/4 at the second scale, 1/16 at
+    the third.  ``retina_reduction="max"`` max-pools each patch instead (every cell the
+    largest pixel it covers), so the ball is at full strength at every scale; it needs an
+    integer ``scale_factor``.
 
     Unknown or invalid keywords raise ``ValueError`` naming them.  ``reset(options=...)``
     takes a dict with ``"initial_location"``.
@@ -290,6 +299,8 @@ class CatchEnv(GlimpseEnv):
     plays exactly the games of ``gym.make("RAM-Catch-v0").reset(seed=s + i)``.
 
     ## Version History
+    * v0 (2026-12-07): ``retina_reduction`` added (``"max"``: a max-pooling retina);
+      the default ``"mean"`` keeps every earlier result.
     * v0 (2026-12-07): the keywords are spelled out in the constructor's signature (seen by
       ``help()``, IDEs and type checkers); numpy scalars are taken where Python ones are.
       Games are unchanged.
@@ -311,6 +322,7 @@ class CatchEnv(GlimpseEnv):
         scale_factor: float = 2.0,
         obs_mode: str = "glimpse",
         initial_location: InitialLocation = "random",
+        retina_reduction: str = "mean",
         render_mode: str | None = None,
     ) -> None:
         super().__init__(render_mode, **passed_on(locals()))
@@ -355,6 +367,7 @@ class CatchVectorEnv(GlimpseVectorEnv):
         scale_factor: float = 2.0,
         obs_mode: str = "glimpse",
         initial_location: InitialLocation = "random",
+        retina_reduction: str = "mean",
         render_mode: str | None = None,
     ) -> None:
         super().__init__(num_envs, render_mode, **passed_on(locals()))

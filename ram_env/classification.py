@@ -21,7 +21,7 @@ from ram_env.core import (
     passed_on,
 )
 from ram_env.datasets import Canvases, DigitCanvases
-from ram_env.sensor import GlimpseSensor
+from ram_env.sensor import GlimpseSensor, check_reduction
 
 __all__ = ["ClassificationTask", "GlimpseClassificationEnv", "GlimpseClassificationVectorEnv"]
 
@@ -38,6 +38,7 @@ TASK_OPTIONS = (
     "allow_stop",
     "glimpse_cost",
     "zoom",
+    "retina_reduction",
 )
 
 
@@ -74,6 +75,7 @@ class ClassificationTask(GlimpseTask):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: ZoomRange = None,
+        retina_reduction: str = "mean",
     ) -> None:
         make = lambda: DigitCanvases(split, canvas_size, n_distractors, distractor_size, data_dir)  # noqa: E731
         self._setup(num_envs, make, **task_options(locals()))
@@ -92,9 +94,14 @@ class ClassificationTask(GlimpseTask):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: tuple[float, float] | None = None,
+        retina_reduction: str = "mean",
     ) -> None:
         """The construction shared by every classification task: the keywords checked,
         ``make_dataset()`` (a :class:`~ram_env.datasets.Canvases`) built, the arrays made."""
+        reduction = check_reduction(retina_reduction, "retina_reduction")
+        zoom_range = parse_zoom(zoom)
+        if zoom_range is not None and reduction != "mean":
+            raise ValueError("zoom needs retina_reduction='mean': max pooling reads whole-pixel cells at fixed widths")
         if not isinstance(allow_stop, (bool, np.bool_)):
             raise ValueError(f"allow_stop must be True or False, got {allow_stop!r}")
         number = (int, float, np.integer, np.floating)  # numpy scalars as well as Python ones
@@ -125,10 +132,10 @@ class ClassificationTask(GlimpseTask):
         size = self.dataset.canvas_size
         if isinstance(glimpse_size, numbers.Integral) and not isinstance(glimpse_size, bool) and glimpse_size > size:
             raise ValueError(f"glimpse_size {glimpse_size} is larger than the {size}x{size} image")
-        zoom_range = parse_zoom(zoom)
+        max_width = zoom_range[1] if zoom_range else None
         super().__init__(
             num_envs,
-            GlimpseSensor(glimpse_size, n_scales, scale_factor, max_width=zoom_range[1] if zoom_range else None),
+            GlimpseSensor(glimpse_size, n_scales, scale_factor, max_width=max_width, reduction=reduction),
             (size, size),
             n_actions=self.dataset.n_classes,
             max_steps=self.n_glimpses + 1,  # + the empty first observation of initial_location="none"
@@ -236,8 +243,8 @@ class GlimpseClassificationEnv(GlimpseEnv):
     receives a *glimpse*, ``n_scales`` concentric square patches around the location
     it chose, the first ``glimpse_size`` pixels wide and each next one
     ``scale_factor`` times wider, all reduced to ``glimpse_size x glimpse_size`` by
-    area averaging (:class:`~ram_env.sensor.GlimpseSensor`).  After ``n_glimpses``
-    glimpses it names the digit.
+    area averaging (:class:`~ram_env.sensor.GlimpseSensor`; ``retina_reduction="max"``
+    max-pools them instead, see Arguments).  After ``n_glimpses`` glimpses it names the digit.
 
     Locations are ``(row, col)`` in ``[-1, 1]``: ``(0, 0)`` is the canvas centre,
     ``(-1, -1)`` its top-left corner.
@@ -338,6 +345,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``glimpse_size`` | 8 | retina resolution ``g`` |
     | ``n_scales`` | 1 | patches per glimpse ``k`` |
     | ``scale_factor`` | 2.0 | width ratio of successive patches |
+    | ``retina_reduction`` | ``"mean"`` | ``"mean"`` (area averaging, the paper's) or ``"max"`` (max pooling): below |
     | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"``, ``"none"`` or ``(row, col)`` |
     | ``data_dir`` | bundled | another directory holding the four MNIST idx ``.gz`` files |
     | ``rollouts_per_image`` | 1 | vector env: groups of this many consecutive envs share an image (see below) |
@@ -346,6 +354,10 @@ class GlimpseClassificationEnv(GlimpseEnv):
     | ``glimpse_cost`` | 0.0 | reward ``-c`` for every glimpse after the first (see Rewards) |
     | ``zoom`` | ``None`` | ``(min_width, max_width)`` pixels: add a ``zoom`` to the action (see Choosing the scale) |
     | ``render_mode`` | ``None`` | ``"rgb_array"`` or ``"human"`` |
+
+    ``retina_reduction="max"`` reduces each patch by max pooling (every cell the largest
+    pixel it covers) rather than averaging, so thin strokes keep their full strength at
+    the coarse scales; it needs an integer ``scale_factor`` and does not take ``zoom``.
 
     Unknown or invalid keywords raise ``ValueError`` naming them.  ``reset(options=...)``
     takes a dict with ``"index"`` (show that image of the split) and ``"initial_location"``.
@@ -382,6 +394,8 @@ class GlimpseClassificationEnv(GlimpseEnv):
     ``s + j + n / M``, ...
 
     ## Version History
+    * v0 (2026-12-07): ``retina_reduction`` added (``"max"``: a max-pooling retina);
+      the default ``"mean"`` keeps every earlier result.
     * v0 (2026-12-07): the seed names the episode on the validation and test splits:
       ``reset(seed=s)`` shows image ``s mod N`` (before, every seeded reset went back to
       image 0, so ``for i in range(N): env.reset(seed=i)`` played image 0 ``N`` times),
@@ -418,6 +432,7 @@ class GlimpseClassificationEnv(GlimpseEnv):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: ZoomRange = None,
+        retina_reduction: str = "mean",
         render_mode: str | None = None,
     ) -> None:
         super().__init__(render_mode, **passed_on(locals()))
@@ -458,6 +473,7 @@ class GlimpseClassificationVectorEnv(GlimpseVectorEnv):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: ZoomRange = None,
+        retina_reduction: str = "mean",
         render_mode: str | None = None,
     ) -> None:
         super().__init__(num_envs, render_mode, **passed_on(locals()))

@@ -26,7 +26,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ram_env import rendering
-from ram_env.sensor import GlimpseSensor, IntegralImages
+from ram_env.sensor import GlimpseSensor, Tables
 
 __all__ = [
     "GlimpseTask",
@@ -157,7 +157,8 @@ def check_memory(num_envs: int, sensor: GlimpseSensor, image_shape: tuple[int, i
     machine's memory (``ValueError`` naming ``num_envs`` and the image size)."""
     h, w = image_shape
     side = 2 * sensor.pad + 1
-    per_env = 8 * (h + side) * (w + side) + 2 * h * w + 4 * int(np.prod(sensor.shape))  # tables, images, glimpse
+    tables = 8 * (h + side) * (w + side) * (sensor.n_scales if sensor.reduction == "max" else 1)  # one per scale
+    per_env = tables + 2 * h * w + 4 * int(np.prod(sensor.shape))  # tables, images, glimpse
     need = num_envs * per_env
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -279,7 +280,7 @@ class GlimpseTask(ABC):
         self.done = np.ones(n, dtype=bool)
         self.blank_start = np.zeros(n, dtype=bool)  #: the episode began with no glimpse
         self.started = False
-        self._integral: IntegralImages | None = None  # of the N current images
+        self._integral: Tables | None = None  # the sensor's tables of the N current images
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod
@@ -382,7 +383,7 @@ class GlimpseTask(ABC):
         or ``(len(ids), H, W, c)`` for colour: each channel gets its own table)."""
         if self.channels > 1:
             images = np.moveaxis(images, -1, 1).reshape(-1, *images.shape[1:3])
-        table = self.sensor.integral(images)
+        table = self.sensor.tables(images)
         if len(ids) == self.num_envs:  # every slot: ids is arange(N)
             self._integral = table
         elif self._integral is None:

@@ -530,6 +530,7 @@ class ImageClassificationTask(ClassificationTask):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: tuple[float, float] | None = None,
+        retina_reduction: str = "mean",
     ) -> None:
         def make() -> Canvases:
             x, y, n_classes = split_of(images, labels, data, split)
@@ -607,6 +608,7 @@ class GlimpseImagesEnv(GlimpseClassificationEnv):
     | ``distractor_size`` | ``min(8, image side)`` | side of each clutter patch |
     | ``n_glimpses`` | 6 | glimpses per episode |
     | ``glimpse_size``, ``n_scales``, ``scale_factor`` | 8, 1, 2.0 | the retina |
+    | ``retina_reduction`` | ``"mean"`` | ``"mean"`` (area averaging) or ``"max"`` (max pooling), as ``RAM-MNIST-v0`` |
     | ``initial_location`` | ``"random"`` | ``"random"``, ``"center"``, ``"none"`` or ``(row, col)`` |
     | ``rollouts_per_image`` | 1 | vector env: groups of envs that share an image |
     | ``reward`` | ``"final"`` | ``"final"``, ``"dense"`` or ``"cross_entropy"`` |
@@ -625,6 +627,8 @@ class GlimpseImagesEnv(GlimpseClassificationEnv):
     the generators (a fresh image, translation and clutter every episode).
 
     ## Version History
+    * v0 (2026-12-07): ``retina_reduction`` added (``"max"``: a max-pooling retina);
+      the default ``"mean"`` keeps every earlier result.
     * v0 (2026-12-07): the seed names the episode on the fixed splits (``reset(seed=i)`` plays
       image ``i``; before, every seeded reset started at image 0); the splits are drawn per class;
       the keywords are spelled out in the signature.
@@ -653,6 +657,7 @@ class GlimpseImagesEnv(GlimpseClassificationEnv):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: tuple[float, float] | None = None,
+        retina_reduction: str = "mean",
         render_mode: str | None = None,
     ) -> None:
         GlimpseEnv.__init__(self, render_mode, **passed_on(locals()))
@@ -684,6 +689,7 @@ class GlimpseImagesVectorEnv(GlimpseClassificationVectorEnv):
         allow_stop: bool = False,
         glimpse_cost: float = 0.0,
         zoom: tuple[float, float] | None = None,
+        retina_reduction: str = "mean",
         render_mode: str | None = None,
     ) -> None:
         GlimpseVectorEnv.__init__(self, num_envs, render_mode, **passed_on(locals()))

@@ -131,6 +131,8 @@ def test_large_batches_use_threads_and_agree():
         (dict(n_scales=0), "n_scales"),
         (dict(n_scales=2, scale_factor=1.0), "scale_factor"),
         (dict(n_scales=2, scale_factor=float("nan")), "scale_factor"),
+        (dict(reduction="median"), "reduction must be 'mean'"),
+        (dict(n_scales=2, scale_factor=1.5, reduction="max"), "integer scale_factor"),
     ],
 )
 def test_bad_sensor_arguments(kwargs, message):
