@@ -12,7 +12,8 @@ Every run is keyed by a hash of everything that defines it, and trains in
 writes ``curve.csv`` and ``result.json``.  Re-running the sweep skips runs whose
 ``result.json`` says ``ok`` and continues an interrupted run from its checkpoint, so a
 sweep stopped by Ctrl-C, SIGTERM or the end of a session resumes where it was; a run
-that raises is recorded as ``failed`` (with the error) and the others go on.  At the end
+that raises is recorded as ``failed`` (with the error) and the others go on.  One sweep at a
+time runs in an output directory (``OUT/.lock``: a second one there is refused).  At the end
 ``OUT/results.csv`` (every run), ``OUT/results.md`` (mean ± std over seeds) and
 ``OUT/curves.png`` / ``OUT/scores.png`` are written.
 """

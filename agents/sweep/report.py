@@ -176,7 +176,8 @@ def _plots(results: list[dict[str, Any]], out: Path) -> None:
         ax.set_xlabel("env steps")
         ax.set_ylabel("training reward / accuracy")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # no finished run yet (a sweep stopped early): no legend
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "curves.png", dpi=90)
     plt.close(fig)

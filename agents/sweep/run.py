@@ -12,76 +12,145 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from agents.sweep.spec import RunSpec, resolved
+
+if TYPE_CHECKING:
+    from agents.base import Callback
+    from agents.training import RunOutcome
 
 #: updates (RAM batches, SB3 rollouts) between a sweep run's checkpoints
 CHECKPOINT_EVERY = 100
 
 
-def execute(spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | None = None) -> dict[str, Any]:
+def execute(
+    spec: RunSpec, run_dir: str, threads: int, import_path: list[str] | None = None, *, worker: bool = False
+) -> dict[str, Any]:
     """Train and evaluate one run (in a worker process); never raises: failures are results.
 
     The run trains in ``run_dir`` as a ``ram train`` run (:mod:`agents.training`): it writes
     ``checkpoint.pt`` every :data:`CHECKPOINT_EVERY` updates and when it is stopped (SIGTERM,
     Ctrl-C: then ``status`` is ``"interrupted"``), and a later call continues from there.
     ``import_path``: directories to import plug-in agents from (a Ray worker gets the driver's).
+    ``worker``: this is a local sweep's worker process (:mod:`agents.sweep.executors`): SIGTERM
+    and SIGINT stop the run, never the process (:class:`_DeferredSignals`), and once
+    ``result.json`` is written a worker whose sweep process has died exits.
     """
     for entry in import_path or []:
         if entry not in sys.path:
             sys.path.append(entry)
     import torch
 
-    from agents.registry import evaluate_agent, make_agent
-    from agents.training import CHECKPOINT, resume, train
+    from agents.registry import evaluate_agent
 
     torch.set_num_threads(max(1, threads))
     run_dir_path = Path(run_dir)
     run_dir_path.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"run": spec.name, **asdict(spec), "status": "failed", "provenance": provenance()}
     started = time.perf_counter()
-    options: dict[str, Any] = {"minutes": spec.minutes, "checkpoint_every": CHECKPOINT_EVERY, "tensorboard": False}
-    try:
-        if (run_dir_path / CHECKPOINT).exists():  # an interrupted run: continue it
-            outcome = resume(run_dir_path, spec.steps, env_id=spec.env_id, algo=spec.algo, **options)
-            result["resumed_from"] = outcome.agent.num_timesteps - outcome.steps_this_session
-        else:
-            agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
-            settings = resolved(spec.algo, spec.env_id, spec.hparams)
-            outcome = train(agent, run_dir_path, spec.steps, settings=settings, seed=spec.seed, **options)
-        agent = outcome.agent
-        result["track"] = agent.track
-        rows = _progress_rows(run_dir_path)
-        _write_curve(run_dir_path, rows)
-        if outcome.stopped_by == "signal":
-            result.update(status="interrupted", env_steps=int(agent.num_timesteps))
-        else:  # the budget, or the run's wall-clock cap (minutes), was reached
-            evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
-            train_seconds = float(rows[-1]["time"]) if rows else 0.0  # resumed sessions included
-            result.update(
-                status="ok",
-                score=evaluation.mean_reward,
-                error_rate=evaluation.error,
-                env_steps=int(agent.num_timesteps),
-                train_seconds=round(train_seconds, 2),
-                steps_per_second=round(agent.num_timesteps / max(train_seconds, 1e-9), 1),
-                eval_episodes=evaluation.episodes,
-            )
-    except Exception as err:  # a failed run is a result, not the end of the sweep
-        result.update(error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
-    result["wall_seconds"] = round(time.perf_counter() - started, 2)
-    tmp = run_dir_path / "result.json.tmp"
-    tmp.write_text(json.dumps(result, indent=2, default=str))
-    os.replace(tmp, run_dir_path / "result.json")
-    if result["status"] == "interrupted" and _orphaned():
+    with _DeferredSignals(enabled=worker) as deferred:
+        try:
+            outcome, resumed_from = _train(spec, run_dir_path, deferred if worker else None)
+            if resumed_from is not None:
+                result["resumed_from"] = resumed_from
+            agent = outcome.agent
+            result["track"] = agent.track
+            rows = _progress_rows(run_dir_path)
+            _write_curve(run_dir_path, rows)
+            if outcome.stopped_by in ("signal", "callback"):  # a signal, or (a worker) its sweep process died
+                result.update(status="interrupted", env_steps=int(agent.num_timesteps))
+            else:  # the budget, or the run's wall-clock cap (minutes), was reached
+                evaluation = evaluate_agent(agent, n_episodes=spec.eval_episodes)
+                train_seconds = float(rows[-1]["time"]) if rows else 0.0  # resumed sessions included
+                result.update(
+                    status="ok",
+                    score=evaluation.mean_reward,
+                    error_rate=evaluation.error,
+                    env_steps=int(agent.num_timesteps),
+                    train_seconds=round(train_seconds, 2),
+                    steps_per_second=round(agent.num_timesteps / max(train_seconds, 1e-9), 1),
+                    eval_episodes=evaluation.episodes,
+                )
+        except Exception as err:  # a failed run is a result, not the end of the sweep
+            result.update(error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
+        result["wall_seconds"] = round(time.perf_counter() - started, 2)
+        tmp = run_dir_path / "result.json.tmp"
+        tmp.write_text(json.dumps(result, indent=2, default=str))
+        os.replace(tmp, run_dir_path / "result.json")
+    if worker and _orphaned():
         os._exit(0)  # the sweep that started this worker is gone (it was killed): nobody waits for more
     return result
+
+
+def _train(spec: RunSpec, run_dir: Path, callback: Callback | None) -> tuple[RunOutcome, int | None]:
+    """Train the run in ``run_dir``, continuing its checkpoint if it has one: the outcome, and the
+    env steps it resumed from (``None``: a new run).  ``callback`` can stop it (:func:`agents.training.train`)."""
+    from agents.registry import make_agent
+    from agents.training import CHECKPOINT, resume, train
+
+    options: dict[str, Any] = {
+        "minutes": spec.minutes,
+        "checkpoint_every": CHECKPOINT_EVERY,
+        "tensorboard": False,
+        "callback": callback,
+    }
+    if (run_dir / CHECKPOINT).exists():  # an interrupted run: continue it
+        outcome = resume(run_dir, spec.steps, env_id=spec.env_id, algo=spec.algo, **options)
+        return outcome, outcome.agent.num_timesteps - outcome.steps_this_session
+    agent = make_agent(spec.algo, spec.env_id, spec.seed, spec.hparams, spec.env_kwargs)
+    settings = resolved(spec.algo, spec.env_id, spec.hparams)
+    return train(agent, run_dir, spec.steps, settings=settings, seed=spec.seed, **options), None
+
+
+class _DeferredSignals:
+    """In a sweep's worker process, for the whole of a run: SIGTERM and SIGINT stop the run at
+    its next update boundary, with its final checkpoint, and never kill the process.
+
+    Training's own :class:`~agents.callbacks.StopOnSignal` nests inside and gives these handlers
+    back when training ends, and on a second signal, so a signal that comes while the run is
+    set up, or while its final checkpoint is written, is only recorded: the save completes.
+    That matters because a sweep process that dies (even by SIGKILL) sends each worker the
+    parent-death signal (SIGTERM, :func:`agents.sweep.executors._die_with_parent`) once for
+    every one of its threads the worker is handed to while it dies, i.e. several times.
+
+    As a training callback it stops the run when a signal was recorded before training took
+    over, or when the worker is orphaned (where there is no parent-death signal).
+    ``enabled=False``: it does nothing (a run in the sweep's own process keeps the usual
+    behaviour: a second Ctrl-C while stopping interrupts at once).
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.received: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+    def __enter__(self) -> _DeferredSignals:
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            for s in self.SIGNALS:
+                self._old[s] = signal.signal(s, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, old in self._old.items():
+            signal.signal(s, old)
+        self._old.clear()
+
+    def __call__(self, metrics: dict[str, float]) -> bool:
+        return self.received is None and not _orphaned()
 
 
 def _orphaned() -> bool:
