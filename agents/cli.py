@@ -480,7 +480,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         + (f"; {failed} run(s) failed (see results.csv; re-run to retry them)" if failed else "")
         + (f"; {stopped} run(s) stopped part-way (re-run the same command to continue them)" if stopped else "")
     )
-    return 1 if failed or stopped else 0
+    return 130 if stopped else 1 if failed else 0  # 130: stopped by a signal, as ram train
 
 
 def cmd_play(args: argparse.Namespace) -> int:

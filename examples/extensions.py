@@ -23,7 +23,7 @@ import numpy as np
 
 import ram_env
 from agents.evaluation import evaluate
-from agents.ram import RAM
+from agents.ram import RAM, RAMConfig
 from agents.visualize import glimpse_grid, record_episodes, save_png
 
 
@@ -37,11 +37,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/extensions"))
     args = parser.parse_args()
 
-    stopper = RAM(args.env, seed=0, env_kwargs={"allow_stop": True, "glimpse_cost": args.cost})
+    stopper = RAM(args.env, RAMConfig(env_kwargs={"allow_stop": True, "glimpse_cost": args.cost}), seed=0)
     stopper.learn(args.steps)
     print(f"stop early, cost {args.cost}:", evaluate(stopper, args.eval_episodes).summary())
 
-    zoomer = RAM(args.env, seed=0, env_kwargs={"zoom": tuple(args.zoom)})
+    zoomer = RAM(args.env, RAMConfig(env_kwargs={"zoom": tuple(args.zoom)}), seed=0)
     zoomer.learn(args.steps)
     print(f"zoom {args.zoom[0]:g}..{args.zoom[1]:g} px:", evaluate(zoomer, args.eval_episodes).summary())
     records = record_episodes(zoomer, n=9)

@@ -19,7 +19,7 @@ import numpy as np
 
 import ram_env
 from agents.evaluation import evaluate
-from agents.ram import RAM
+from agents.ram import RAM, RAMConfig
 
 
 def digits_npz(path: Path) -> Path:
@@ -56,7 +56,7 @@ def main() -> None:
     }
     probe = gym.make("RAM-Glimpse-v0", **env_kwargs)
     print(f"{data}: glimpses {probe.observation_space['glimpse'].shape}, {probe.action_space['label'].n} classes")
-    agent = RAM("RAM-Glimpse-v0", seed=0, num_envs=128, env_kwargs=env_kwargs).learn(args.steps)
+    agent = RAM("RAM-Glimpse-v0", RAMConfig(num_envs=128, env_kwargs=env_kwargs), seed=0).learn(args.steps)
     result = evaluate(agent)  # the whole test split, deterministic fixations, one sample
     print(result.summary())
     path = agent.save(args.out / "model.pt")

@@ -15,7 +15,7 @@ import numpy as np
 
 import ram_env
 from agents.evaluation import evaluate
-from agents.ram import RAM
+from agents.ram import RAM, RAMConfig
 from agents.ram.recipes import resolve_config
 
 
@@ -27,10 +27,9 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=None, help="default: the whole test split")
     args = parser.parse_args()
 
-    hparams = {"num_envs": 128}  # every hyper-parameter: see agents.ram.RAMConfig
-    if args.config:
-        hparams.update(resolve_config(args.config))
-    agent = RAM(args.env, seed=0, **hparams)
+    recipe = resolve_config(args.config) if args.config else {}
+    config = RAMConfig(**{"num_envs": 128, **recipe})  # every hyper-parameter, typed and documented
+    agent = RAM(args.env, config, seed=0)
 
     def report(metrics):
         if metrics["update"] % 100 == 0:

@@ -249,5 +249,5 @@ def test_ctrl_c_on_a_ray_driver_is_one_line_from_the_command(tmp_path, monkeypat
     except KeyboardInterrupt:
         pytest.fail("Ctrl-C on the Ray driver escaped `ram bench`")
     captured = capsys.readouterr()
-    assert code != 0 and "Traceback" not in captured.err + captured.out
+    assert code == 130 and "Traceback" not in captured.err + captured.out
     assert "stopped part-way" in captured.out
