@@ -293,6 +293,68 @@ def stop_figure(out: Path, seed: int, path: Path) -> Path:
     return path
 
 
+def validation_curve(run_dir: Path) -> list[tuple[float, float, float]]:
+    """``(env_steps, training seconds, validation error %)`` of a run's ``validation.csv``, the
+    seconds read from ``progress.csv`` at the same env steps."""
+    path = run_dir / "validation.csv"
+    if not path.exists():
+        return []
+    with open(run_dir / "progress.csv") as f:
+        progress = [(float(r["env_steps"]), float(r["time"])) for r in csv.DictReader(f)]
+    steps_at = [p[0] for p in progress]
+    points = []
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            steps = float(row["env_steps"])
+            i = min(range(len(steps_at)), key=lambda j: abs(steps_at[j] - steps))
+            points.append((steps, progress[i][1], 100 * float(row["validation_error"])))
+    return points
+
+
+def curve_table(study: Study, out: Path) -> str:
+    """Validation error (%) of every run with a ``validation.csv`` at each scored budget, and the
+    training time it took: the study's comparison over the whole horizon."""
+    runs = {p.name: validation_curve(p) for p in sorted(out.iterdir()) if (p / "validation.csv").exists()}
+    runs = {name: points for name, points in runs.items() if points}
+    budgets = sorted({round(s / 1e6) for points in runs.values() for s, _, _ in points})
+    head = "| run | " + " | ".join(f"{b}M" for b in budgets) + " | time to the last |"
+    lines = [head, "|---" * (len(budgets) + 2) + "|"]
+    for name, points in runs.items():
+        at = {round(s / 1e6): err for s, _, err in points}
+        cells = " | ".join(f"{at[b]:.2f}%" if b in at else "" for b in budgets)
+        lines.append(f"| {name} | {cells} | {points[-1][1] / 60:.0f} min |")
+    return "\n".join(lines) + "\n"
+
+
+def curve_figure(study: Study, out: Path, path: Path) -> Path:
+    """Validation error against training minutes and against env steps, one line per run -> PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (by_time, by_steps) = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for run_dir in sorted(out.iterdir()):
+        points = validation_curve(run_dir) if run_dir.is_dir() else []
+        if not points:
+            continue
+        steps, seconds, errors = zip(*points, strict=True)
+        by_time.plot([t / 60 for t in seconds], errors, marker="o", ms=3, label=run_dir.name)
+        by_steps.plot([s / 1e6 for s in steps], errors, marker="o", ms=3, label=run_dir.name)
+    by_time.set_xlabel("training minutes (one torch thread, two runs side by side)")
+    by_steps.set_xlabel("env steps (millions)")
+    by_time.set_ylabel("validation error, % (5,000 images)")
+    for ax in (by_time, by_steps):
+        ax.grid(alpha=0.3)
+    by_steps.legend(fontsize=8)
+    fig.suptitle(f"{study.env}: estimator study (validation split, deterministic, one sample)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="clutter", choices=list(STUDIES), help="which study (default: clutter)")
@@ -304,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--table", default=None, help="markdown table file (OUT/table.md)")
     parser.add_argument("--stop-figure", type=Path, default=None, help="draw the early-stopping figure (PNG) and exit")
+    parser.add_argument(
+        "--curves",
+        type=Path,
+        default=None,
+        help="draw the validation curves of OUT's runs (PNG), print their table, and exit",
+    )
     args = parser.parse_args(argv)
     study = STUDIES[args.study]
     variants = args.variants if args.variants is not None else list(study.variants)
@@ -313,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or f"benchmarks/results/{args.study.replace('-', '_')}_study")
     if args.stop_figure is not None:
         print("wrote", stop_figure(out, args.seeds[0], args.stop_figure))
+        return 0
+    if args.curves is not None:
+        print(curve_table(study, out))
+        print("wrote", curve_figure(study, out, args.curves))
         return 0
     table_path = Path(args.table or out / "table.md")
     table_path.parent.mkdir(parents=True, exist_ok=True)
