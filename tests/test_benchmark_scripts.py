@@ -179,3 +179,48 @@ def test_score_run_scores_the_last_and_the_averaged_weights(tmp_path):
     result = run_script("benchmarks/score_run.py", str(plain))
     assert result.returncode == 2
     assert "model.pt does not exist (not finished: score its checkpoint with --checkpoint)" in result.stderr
+
+
+def load_reliability():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reliability", REPO / "benchmarks" / "reliability.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reliability_classifies_code_run_hangs_checks_and_one_line_errors(tmp_path):
+    """benchmarks/reliability.py: a probe's marker file makes it code-run whatever else it did;
+    a `ram` exit 2 is clear only with one stderr line naming the problem; a check's own
+    verdict stands; a probe past its time limit is a hang."""
+    import time
+
+    module = load_reliability()
+    marker = tmp_path / "ran"
+    planted = module.Case("planted", lambda: marker.write_text("imported") and 2, (ValueError,), ["x"], marker)
+    assert module.classify(planted) == "code-run" and not marker.exists()
+    refused = module.Case("refused", lambda: int("x"), (ValueError,), ["'x'"], marker)
+    assert module.classify(refused) == "clear"
+
+    def exits(text: str) -> int:
+        print(text, file=sys.stderr)
+        return 2
+
+    assert module.outcome(lambda: exits("ram train: bad --steps"), (), ["--steps"]) == "clear"
+    assert module.outcome(lambda: exits("ram train: bad --steps\nTraceback ..."), (), ["--steps"]) == "unclear"
+    assert module.outcome(lambda: exits("ram train: bad"), (), ["--steps"]) == "unclear"
+    assert module.outcome(lambda: 0, (), []) == "silent"
+    assert module.outcome(lambda: module.Verdict("silent"), (), []) == "silent"
+    assert module.outcome(lambda: time.sleep(5), (), [], seconds=0.2) == "hang"
+
+
+def test_reliability_prints_the_five_outcomes_of_an_area():
+    result = run_script("benchmarks/reliability.py", "--area", "seeding")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "| area | cases | clear error | unclear error | silent | hang | code run |" in lines
+    row = next(line for line in lines if line.startswith("| seeding |"))
+    counts = [int(v) for v in row.strip("|").split("|")[1:]]
+    assert len(counts) == 6 and counts[0] == sum(counts[1:]) > 0
+    assert run_script("benchmarks/reliability.py", "--area", "no-such-area").returncode == 2
