@@ -225,12 +225,69 @@ def _init_from(args: argparse.Namespace, hparams: dict[str, Any]) -> tuple[Any, 
     return parent, lineage(path, parent), hparams
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _check_train_numbers(args: argparse.Namespace) -> None:
+    """``ram train``'s numeric options, checked before anything is made or trained."""
+    checks = [
+        (args.steps is None or args.steps >= 1, f"--steps must be a positive number of env steps, got {args.steps}"),
+        (args.checkpoint_every >= 1, f"--checkpoint-every must be >= 1 (updates), got {args.checkpoint_every}"),
+        (
+            args.time_budget is None or args.time_budget > 0,
+            f"--time-budget must be > 0 minutes, got {args.time_budget}",
+        ),
+        (args.minutes is None or args.minutes > 0, f"--minutes must be > 0, got {args.minutes}"),
+        (
+            args.validate_every is None or args.validate_every >= 1,
+            f"--validate-every must be >= 1 env steps, got {args.validate_every}",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise SystemExit(f"ram train: {message}")
+
+
+def _new_run(args: argparse.Namespace, out: Path, options: dict[str, Any]) -> Any:
+    """``ram train`` without ``--resume``: make the agent (from ``--init-from``'s weights when
+    given), check what would fail after training, train; the run's outcome."""
     from agents.base import Budgeted, FineTunable
-    from agents.checkpoint import CheckpointError
     from agents.evaluation import check_episodes
-    from agents.registry import algorithm, evaluate_agent, make_agent, resolved_settings
-    from agents.training import RunDirectoryError, resume, train
+    from agents.registry import algorithm, make_agent, resolved_settings
+    from agents.training import train
+
+    hparams = _hparams(args)
+    parent, init_record = None, None
+    if args.init_from is not None:
+        parent, init_record, hparams = _init_from(args, hparams)
+    env_kwargs = hparams.pop("env_kwargs", {})
+    try:
+        agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
+        settings = resolved_settings(args.algo, args.env, {**hparams, "env_kwargs": env_kwargs})
+        if parent is not None:
+            if not isinstance(agent, FineTunable):
+                raise ValueError(f"--init-from starts a run from another's weights; {args.algo} cannot")
+            agent.init_weights(parent)
+        if args.eval_episodes:  # checked before hours of training, not after
+            check_episodes(args.env, agent.env_kwargs, args.eval_episodes)
+    except (ValueError, TypeError) as err:
+        raise SystemExit(f"ram train: {err}") from None
+    if args.time_budget is not None and not isinstance(agent, Budgeted):
+        raise SystemExit("ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others")
+    total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
+    return train(
+        agent,
+        out,
+        total,
+        settings=settings,
+        seed=args.seed,
+        time_budget=args.time_budget,
+        init_from=init_record,
+        **options,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from agents.checkpoint import CheckpointError
+    from agents.registry import algorithm, evaluate_agent
+    from agents.training import RunDirectoryError, resume
 
     use_free_cores(args.threads)
     explicit_algo = args.algo
@@ -241,16 +298,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         _check_resume_settings(args, out, explicit_algo)
     args.seed = 0 if args.seed is None else args.seed
-    if args.steps is not None and args.steps < 1:
-        raise SystemExit(f"ram train: --steps must be a positive number of env steps, got {args.steps}")
-    if args.checkpoint_every < 1:
-        raise SystemExit(f"ram train: --checkpoint-every must be >= 1 (updates), got {args.checkpoint_every}")
-    if args.time_budget is not None and not args.time_budget > 0:
-        raise SystemExit(f"ram train: --time-budget must be > 0 minutes, got {args.time_budget}")
-    if args.minutes is not None and not args.minutes > 0:
-        raise SystemExit(f"ram train: --minutes must be > 0, got {args.minutes}")
-    if args.validate_every is not None and args.validate_every < 1:
-        raise SystemExit(f"ram train: --validate-every must be >= 1 env steps, got {args.validate_every}")
+    _check_train_numbers(args)
     try:
         algorithm(args.algo)  # a plug-in is imported and checked against the contract here
     except ValueError as err:
@@ -274,40 +322,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 raise SystemExit(f"ram train: {err}") from None
             print(f"resumed {out} ({outcome.agent.algo})")
         else:
-            hparams = _hparams(args)
-            parent, init_record = None, None
-            if args.init_from is not None:
-                parent, init_record, hparams = _init_from(args, hparams)
-            env_kwargs = hparams.pop("env_kwargs", {})
-            try:
-                agent = make_agent(args.algo, args.env, args.seed, hparams, env_kwargs)
-                settings = resolved_settings(args.algo, args.env, {**hparams, "env_kwargs": env_kwargs})
-                if parent is not None:
-                    if not isinstance(agent, FineTunable):
-                        raise ValueError(f"--init-from starts a run from another's weights; {args.algo} cannot")
-                    agent.init_weights(parent)
-            except (ValueError, TypeError) as err:
-                raise SystemExit(f"ram train: {err}") from None
-            if args.eval_episodes:  # checked before hours of training, not after
-                try:
-                    check_episodes(args.env, agent.env_kwargs, args.eval_episodes)
-                except ValueError as err:
-                    raise SystemExit(f"ram train: --eval-episodes: {err}") from None
-            total = int(args.steps if args.steps is not None else algorithm(args.algo).default_steps)
-            if args.time_budget is not None and not isinstance(agent, Budgeted):
-                raise SystemExit(
-                    "ram train: --time-budget fits the RAM's schedule to a deadline; use --minutes for others"
-                )
-            outcome = train(
-                agent,
-                out,
-                total,
-                settings=settings,
-                seed=args.seed,
-                time_budget=args.time_budget,
-                init_from=init_record,
-                **options,
-            )
+            outcome = _new_run(args, out, options)
     except (RunDirectoryError, CheckpointError) as err:
         raise SystemExit(f"ram train: {err}") from None
     print(outcome.summary())

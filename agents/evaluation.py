@@ -166,6 +166,19 @@ def _whole(array: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(array)) and np.all(array == np.round(array)))
 
 
+def _majority_vote(agent: Any, envs: gym.vector.VectorEnv, n_episodes: int, seed: int, samples: int) -> float:
+    """Accuracy of the majority label over ``samples`` stochastic passes of the first ``n_episodes``
+    images (torch's generator, seeded by the caller, runs on from pass to pass)."""
+    labels = ram_env.image_dataset(envs).labels[:n_episodes]
+    n_classes = int(envs.single_action_space["label"].n)  # type: ignore[index]
+    votes = np.zeros((n_episodes, n_classes), dtype=np.int64)
+    for k in range(samples):
+        results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)
+        chosen = np.array([results[i][0] for i in range(n_episodes)])
+        votes[np.arange(n_episodes), chosen] += 1
+    return float(np.mean(votes.argmax(1) == labels))
+
+
 def check_episodes(env_id: str, env_kwargs: dict[str, Any], n_episodes: int | None) -> None:
     """``ValueError`` unless :func:`evaluate` can play ``n_episodes`` on the test split of
     ``env_id`` (classification: at most the split's images; ``None``: all of them)."""
@@ -247,14 +260,7 @@ def evaluate(
             mean_glimpses = float(np.mean(counts)) if counts else None
         else:
             mean_glimpses = None
-            labels = ram_env.image_dataset(envs).labels[:n_episodes]
-            n_classes = int(envs.single_action_space["label"].n)  # type: ignore[index]
-            votes = np.zeros((n_episodes, n_classes), dtype=np.int64)
-            for k in range(mc_samples):
-                results = _run(agent, envs, n_episodes, seed + k, False, by_index=True)
-                chosen = np.array([results[i][0] for i in range(n_episodes)])
-                votes[np.arange(n_episodes), chosen] += 1
-            mean_reward = float(np.mean(votes.argmax(1) == labels))
+            mean_reward = _majority_vote(agent, envs, n_episodes, seed, mc_samples)
             deterministic = False
     envs.close()
     return EvalResult(

@@ -126,7 +126,7 @@ def _import(spec: str) -> Any:
         raise PluginError(
             f"cannot import {module_name!r} for the agent {spec!r}: {message} (is it on PYTHONPATH?)"
         ) from err
-    except Exception as err:  # the module's own code failed (SyntaxError included): name the plug-in
+    except (Exception, SystemExit) as err:  # the module's own code failed (SyntaxError, sys.exit too): name it
         raise plugin_failure(spec, f"importing module {module_name!r}", err) from err
     for part in qualname.split("."):
         if not hasattr(obj, part):

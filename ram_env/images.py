@@ -476,7 +476,20 @@ def split_indices(labels: Any, split: str) -> np.ndarray:
 
 def split_of(images: Any, labels: Any, data: Any, split: str) -> tuple[np.ndarray, np.ndarray, int]:
     """``(images, labels, n_classes)`` of ``split`` from ``images``/``labels`` or ``data``
-    (``n_classes`` counts the classes of every split)."""
+    (``n_classes`` counts the classes of every split); a fault of the arrays read from ``data``
+    names the file."""
+    try:
+        return _split_of(images, labels, data, split)
+    except ValueError as err:
+        if data is None or str(err).startswith(("split must", "RAM-Glimpse-v0 needs")):
+            raise
+        where = os.fsdecode(os.fspath(data)) if isinstance(data, (str, bytes, os.PathLike)) else repr(data)
+        if where in str(err):
+            raise
+        raise ValueError(f"{where}: {err}") from None
+
+
+def _split_of(images: Any, labels: Any, data: Any, split: str) -> tuple[np.ndarray, np.ndarray, int]:
     if split not in SPLIT_FRACTIONS:
         raise ValueError(f"split must be one of {sorted(SPLIT_FRACTIONS)}, got {split!r}")
     if (data is None) == (images is None):

@@ -57,7 +57,10 @@ def resolved(algo: str, env_id: str, hparams: dict[str, Any]) -> dict[str, Any]:
     """The settings a run of ``algo`` on ``env_id`` really uses (see :func:`agents.registry.resolved_settings`)."""
     from agents.registry import resolved_settings
 
-    return resolved_settings(algo, env_id, hparams)
+    try:
+        return resolved_settings(algo, env_id, hparams)
+    except (ValueError, TypeError) as err:  # e.g. an unknown or mistyped hyper-parameter in the sweep file
+        raise SweepConfigError(f"hparams of {algo} on {env_id}: {err}") from None
 
 
 @dataclass
