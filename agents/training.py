@@ -22,7 +22,6 @@ resumed run logs them again.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sys
@@ -45,6 +44,7 @@ from agents.callbacks import (
     ValidationCurve,
 )
 from agents.checkpoint import CheckpointError
+from agents.locks import directory_lock
 from agents.logger import RunLogger
 
 __all__ = [
@@ -96,24 +96,14 @@ class RunOutcome:
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``out`` for as long as this process trains there."""
-    out.mkdir(parents=True, exist_ok=True)
-    handle = open(out / _LOCK, "a+")  # noqa: SIM115 - held for the duration
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise RunDirectoryError(f"{out} is in use: {holder} is training there (one run per directory)") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+
+    def busy(holder: str) -> RunDirectoryError:
+        return RunDirectoryError(f"{out} is in use: {holder} is training there (one run per directory)")
+
+    with directory_lock(out, _LOCK, busy):
         for orphan in out.glob(f"{CHECKPOINT}.*.tmp"):  # left by a process killed mid-save
             orphan.unlink(missing_ok=True)
         yield
-    finally:
-        handle.close()
 
 
 @dataclass(frozen=True)

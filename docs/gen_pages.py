@@ -147,7 +147,8 @@ def results_page() -> str:
 
 
 def _benchmarks_link(match: re.Match[str]) -> str:
-    """A link of RESULTS.md to a file beside it: pictures are copied into the site, others named."""
+    """A link to a file under ``benchmarks/`` (``path`` relative to it): pictures are copied into
+    the site, other files are named as repository paths."""
     bang, label, path = match.groups()
     if path.endswith(PICTURE):
         return f"{bang}[{label}](assets/benchmarks/{path})"
@@ -186,14 +187,7 @@ def home_page() -> str:
     text = (ROOT / "README.md").read_text()
     text = text.replace("](docs/", "](").replace("](benchmarks/RESULTS.md)", "](results.md)")
     text = text.replace("](benchmarks/RESULTS.md#", "](results.md#")
-    return re.sub(r"(!?)\[([^\]]*)\]\(benchmarks/([^)#:]+)\)", _home_benchmarks_link, text)
-
-
-def _home_benchmarks_link(match: re.Match[str]) -> str:
-    bang, label, path = match.groups()
-    if path.endswith(PICTURE):
-        return f"{bang}[{label}](assets/benchmarks/{path})"
-    return f"{label} (`benchmarks/{path}` in the repository)"
+    return re.sub(r"(!?)\[([^\]]*)\]\(benchmarks/([^)#:]+)\)", _benchmarks_link, text)
 
 
 def pages() -> dict[str, str]:

@@ -11,7 +11,6 @@ lock file).  At the end the report (:mod:`agents.sweep.report`) is written.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from agents.locks import directory_lock
 from agents.sweep.report import summarize
 from agents.sweep.run import _orphaned, execute
 from agents.sweep.spec import RunSpec, SweepConfig, SweepConfigError, check_runs, expand
@@ -95,24 +95,14 @@ def _sweep_lock(out: Path) -> Iterator[None]:
 
     Local workers are forked with the lock's file open, so they hold it too: a sweep whose
     process was killed keeps ``out`` until its workers have saved their runs and ended."""
-    out.mkdir(parents=True, exist_ok=True)
-    handle = open(out / SWEEP_LOCK, "a+")  # noqa: SIM115 - held for the duration
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise SweepConfigError(
-                f"{out} is in use: {holder} is running a sweep there (one `ram bench` per output directory at a time)"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+
+    def busy(holder: str) -> SweepConfigError:
+        return SweepConfigError(
+            f"{out} is in use: {holder} is running a sweep there (one `ram bench` per output directory at a time)"
+        )
+
+    with directory_lock(out, SWEEP_LOCK, busy):
         yield
-    finally:
-        handle.close()
 
 
 def _unfinished(specs: list[RunSpec], out: Path) -> tuple[list[RunSpec], dict[str, dict[str, Any]]]:
