@@ -453,7 +453,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         except SweepConfigError as err:
             raise SystemExit(f"ram bench --table: {err}") from None
         print((out / "results.md").read_text())
-        print(f"merged {len(merged)} runs from {len(dirs)} directories into {out / 'results.md'}, {out / 'curves.png'}")
+        print(f"merged {len(merged)} runs from {len(dirs)} directories into {out / 'results.md'} and its pictures")
         return 0
     if args.config is None:
         raise SystemExit("ram bench: give a sweep YAML file (or --table DIR ... to merge result directories)")
@@ -491,7 +491,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     failed = sum(r["status"] not in ("ok", "interrupted") for r in results)
     print((out / "results.md").read_text())
     print(
-        f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'curves.png'}, {out / 'scores.png'}"
+        f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'curves.png'}, {out / 'scores.png'}, "
+        f"{out / 'probability_of_improvement.png'}"
         + (f"; {failed} run(s) failed (see results.csv; re-run to retry them)" if failed else "")
         + (f"; {stopped} run(s) stopped part-way (re-run the same command to continue them)" if stopped else "")
     )
@@ -725,8 +726,9 @@ def _add_bench_command(sub: Any) -> None:
         "bench",
         help="a sweep of algorithms x envs x seeds under one budget (CSV, table, plots)",
         description="Run every (algorithm, env, seed) of a YAML sweep file under the same env-step budget, evaluate "
-        "each on the fixed test split, and write OUT/results.csv, OUT/results.md (mean ± std over seeds), "
-        "OUT/curves.png and OUT/scores.png. Finished runs are skipped on re-run (keyed by a hash of their "
+        "each on the fixed test split, and write OUT/results.csv, OUT/results.md (IQM with its 95%% bootstrap "
+        "interval, mean ± std, budget and chance level), OUT/curves.png, OUT/scores.png and "
+        "OUT/probability_of_improvement.png. Finished runs are skipped on re-run (keyed by a hash of their "
         "settings), so an interrupted sweep resumes; failed runs are recorded and retried on re-run. "
         "Example file: benchmarks/configs/sweep_small.yaml.",
     )

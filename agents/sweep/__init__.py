@@ -14,8 +14,9 @@ writes ``curve.csv`` and ``result.json``.  Re-running the sweep skips runs whose
 sweep stopped by Ctrl-C, SIGTERM or the end of a session resumes where it was; a run
 that raises is recorded as ``failed`` (with the error) and the others go on.  One sweep at a
 time runs in an output directory (``OUT/.lock``: a second one there is refused).  At the end
-``OUT/results.csv`` (every run), ``OUT/results.md`` (mean ± std over seeds) and
-``OUT/curves.png`` / ``OUT/scores.png`` are written.
+``OUT/results.csv`` (every run), ``OUT/results.md`` (per env, track and algorithm: the IQM over
+seeds with its 95% bootstrap interval, mean ± std, the budget and the env's chance level),
+``OUT/curves.png``, ``OUT/scores.png`` and ``OUT/probability_of_improvement.png`` are written.
 """
 
 from __future__ import annotations
