@@ -520,7 +520,23 @@ def cmd_envs(args: argparse.Namespace) -> int:
     for env_id in IMAGE_ENV_IDS:
         print(f"{env_id:28s} {'-':14s} your own images: images=X, labels=y, or data=FILE.npz|FOLDER")
     print("shipped models: ram eval --pretrained ID, ram show --pretrained ID, RAM.load_pretrained(ID)")
+    _print_model_cards(sorted(shipped))
     return 0
+
+
+def _print_model_cards(env_ids: list[str]) -> None:
+    """Each shipped model's env (the one its figure is for) and figure; needs torch to read them."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print("(pip install 'ram-gym[agents]' to list the env and score of each shipped model)")
+        return
+    from agents.pretrained import model_card
+
+    for env_id in env_ids:
+        card = model_card(env_id)
+        what = "missed" if env_id == "RAM-Catch-v0" else "test error"
+        print(f"  {card.make}: {100 * card.test_error:.2f}% {what}")
 
 
 def _threads(text: str) -> int | None:

@@ -40,6 +40,13 @@ class EvalResult:
     mc_samples: int  #: 1, or the number of stochastic passes combined by majority vote
     seed: int
     mean_glimpses: float | None = None  #: glimpses per episode, when the agent may stop early
+    env_kwargs: dict[str, Any] | None = None  #: the env keywords the score is for (beyond the id's own)
+
+    @property
+    def env_name(self) -> str:
+        """The env as ``gym.make`` takes it: ``RAM-ClutteredMNIST-v0 (initial_location='center')``."""
+        kwargs = ", ".join(f"{k}={v!r}" for k, v in (self.env_kwargs or {}).items())
+        return f"{self.env_id} ({kwargs})" if kwargs else self.env_id
 
     @property
     def error(self) -> float:
@@ -54,13 +61,13 @@ class EvalResult:
         policy = f"{'deterministic' if self.deterministic else 'stochastic'} policy{extra}, {self.seconds:.1f} s"
         if self.split is None:  # Catch: the reward is 1 per catch
             return (
-                f"{self.env_id}: catch rate {100 * self.mean_reward:.2f}% over {self.episodes:,} games "
+                f"{self.env_name}: catch rate {100 * self.mean_reward:.2f}% over {self.episodes:,} games "
                 f"({100 * self.error:.2f}% missed), {policy}"
             )
         glimpses = "" if self.mean_glimpses is None else f", {self.mean_glimpses:.2f} glimpses per episode"
         return (
-            f"{self.env_id} on the {self.split} split: accuracy {self.mean_reward:.4f} (error {100 * self.error:.2f}%) "
-            f"over {self.episodes} episodes{glimpses}, {policy}"
+            f"{self.env_name} on the {self.split} split: accuracy {self.mean_reward:.4f} "
+            f"(error {100 * self.error:.2f}%) over {self.episodes} episodes{glimpses}, {policy}"
         )
 
 
@@ -273,4 +280,16 @@ def evaluate(
         mc_samples,
         seed,
         mean_glimpses,
+        {k: _shown(v) for k, v in kwargs.items() if k != "split"} or None,
     )
+
+
+def _shown(value: Any) -> Any:
+    """An env keyword as a result records it: plain values as they are, arrays and other objects
+    (a user's images) as a short description, so results stay small and JSON."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)) and len(value) <= 8 and all(isinstance(v, (int, float)) for v in value):
+        return list(value)
+    shape = getattr(value, "shape", None)
+    return f"<{type(value).__name__}{' ' + str(tuple(shape)) if shape is not None else ''}>"

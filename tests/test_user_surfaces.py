@@ -126,3 +126,13 @@ def test_an_agent_on_images_under_a_bytes_path_saves_and_loads(tmp_path):
     agent = RAM("RAM-Glimpse-v0", RAMConfig(num_envs=4, hidden_size=8, env_kwargs=kwargs), seed=0)
     loaded = RAM.load(agent.save(tmp_path / "a.pt"))
     assert loaded.env_kwargs["data"] == str(folder)
+
+
+def test_ram_envs_and_eval_name_the_env_a_shipped_model_is_scored_on(capsys):
+    assert cli.main(["envs"]) == 0
+    listed = capsys.readouterr().out
+    assert "gym.make(\"RAM-ClutteredMNIST-v0\", initial_location='center'): 4.02% test error" in listed
+    assert cli.main(["eval", "--pretrained", "RAM-ClutteredMNIST-v0", "--episodes", "100", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["env_kwargs"]["initial_location"] == "center"
+    assert cli.main(["eval", "--pretrained", "RAM-TranslatedMNIST-v0", "--episodes", "100"]) == 0
+    assert "RAM-TranslatedMNIST-v0 (" in capsys.readouterr().out and "initial_location='center'" in listed
