@@ -175,6 +175,11 @@ ESTIMATORS = Study(
             ["--set", "rollouts_per_image=4", "--set", "critic=leave_one_out"],
         ),
         "conv": ("convolutional glimpse network", ["--set", "glimpse_network=conv"]),
+        "greedy4": (
+            "4 rollouts per image, the greedy one the baseline of the other 3 (self-critical)",
+            ["--set", "rollouts_per_image=4", "--set", "critic=self_critical"],
+        ),
+        "max": ("max-pooled coarser retina scales", ["--env-arg", "retina_reduction=max"]),
     },
 )
 

@@ -104,3 +104,19 @@ def test_validation_curve_is_written_and_continued_on_resume(tmp_path):
     resume(tmp_path, 3_000, tensorboard=False, validate_every=600)
     steps = [int(r["env_steps"]) for r in csv.DictReader(open(tmp_path / "validation.csv"))]
     assert steps == sorted(steps) and len(steps) == 5
+
+
+def test_self_critical_baseline_is_the_greedy_rollout_of_each_image():
+    from agents.ram.losses import self_critical_advantage
+
+    returns = torch.tensor([[1.0, 0.0, 1.0, 0.0, 0.0, 1.0]])
+    got = self_critical_advantage(returns, torch.ones_like(returns), 3)
+    torch.testing.assert_close(got, torch.tensor([[0.0, -1.0, 0.0, 0.0, 0.0, 1.0]]))
+    agent = small(rollouts_per_image=4, critic="self_critical")
+    rollout = agent.collect(agent._make_envs(), seed=0)
+    leaders = rollout.location_log_prob[:, ::4]
+    assert torch.all(leaders == 0) and torch.all(rollout.location_log_prob[:, 1::4] != 0)
+    # the greedy episode looks where the means say: the same fixations as a deterministic pass
+    assert agent.train_step(agent._make_envs())["location_pg"] != 0.0
+    with pytest.raises(ValueError, match="rollouts_per_image >= 2"):
+        small(critic="self_critical")

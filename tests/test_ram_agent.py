@@ -185,7 +185,7 @@ def test_state_critic_reads_the_true_state_and_bad_uses_are_refused(tmp_path):
         RAM("RAM-MNIST-v0", state_loss_weight=1.0)
     with pytest.raises(ValueError, match="state_loss_weight must be >= 0"):
         RAM("RAM-Catch-v0", state_loss_weight=-1.0)
-    with pytest.raises(ValueError, match="critic must be 'baseline', 'state' or 'leave_one_out'"):
+    with pytest.raises(ValueError, match="critic must be 'baseline', 'state', 'leave_one_out' or 'self_critical'"):
         RAM("RAM-Catch-v0", critic="screen")
 
 

@@ -207,6 +207,7 @@ class RAM:
             deterministic=deterministic,
             reset_ahead=self._reset_ahead,
             uniform_fixations=uniform_fixations,
+            greedy_group=self.config.rollouts_per_image if self.config.critic == "self_critical" else 0,
         )
 
     @property

@@ -92,7 +92,9 @@ class RAMConfig:
     with ``rollouts_per_image = M >= 2``, each episode's return is compared with the mean return
     of the other ``M - 1`` episodes on the same image (a VIMCO-style multi-sample baseline:
     unbiased, and it needs no learning; the ``Linear(h_t)`` baseline is still fitted, as a
-    diagnostic).  ``"state"``: an
+    diagnostic).  ``"self_critical"``: with ``rollouts_per_image = M >= 2``, the first episode of
+    each image looks where the location means say (greedy) and its return is the baseline of the
+    other ``M - 1`` (self-critical training, as PatchDrop does); the greedy episode is not learnt from.  ``"state"``: an
     asymmetric critic, an MLP on the environment's true state ``info["state"]`` (Catch),
     read during training only - the policy still acts on glimpses alone.  Pair it with
     ``gae_lambda < 1`` so each move is scored by the critic rather than by the episode's
@@ -155,6 +157,7 @@ class RAMConfig:
         return {
             **{name: getattr(self, name) for name in (*names, "state_loss_weight", "location_reward")},
             "leave_one_out": self.rollouts_per_image if self.critic == "leave_one_out" else 0,
+            "self_critical": self.rollouts_per_image if self.critic == "self_critical" else 0,
         }
 
     def learning_rate_at(self, progress: float, steps: int | None = None) -> float:
@@ -243,12 +246,12 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
         (0 <= cfg.weight_average < 1, f"weight_average must be in [0, 1), got {cfg.weight_average}"),
         (0 <= cfg.gamma <= 1 and 0 <= cfg.gae_lambda <= 1, "gamma and gae_lambda must be in [0, 1]"),
         (
-            cfg.critic in ("baseline", "state", "leave_one_out"),
-            f"critic must be 'baseline', 'state' or 'leave_one_out', got {cfg.critic!r}",
+            cfg.critic in ("baseline", "state", "leave_one_out", "self_critical"),
+            f"critic must be 'baseline', 'state', 'leave_one_out' or 'self_critical', got {cfg.critic!r}",
         ),
         (
-            cfg.critic != "leave_one_out" or cfg.rollouts_per_image >= 2,
-            "critic='leave_one_out' compares the rollouts of one image: it needs rollouts_per_image >= 2",
+            cfg.critic not in ("leave_one_out", "self_critical") or cfg.rollouts_per_image >= 2,
+            f"critic={cfg.critic!r} compares the rollouts of one image: it needs rollouts_per_image >= 2",
         ),
         (
             cfg.location_reward in ("paper", "log_likelihood", "dense"),

@@ -5,7 +5,8 @@ For a batch of ``B`` episodes of ``T`` steps (a :class:`~agents.ram.rollout.Roll
 * :func:`location_rewards`: what the location policy is paid (the paper's 0/1 reward, or the
   true label's log-likelihood, final or per glimpse),
 * :func:`advantages`: ``R_t - b_t`` (or generalised advantage estimation), or
-  :func:`leave_one_out_advantage`'s comparison with the other rollouts of the same image,
+  :func:`leave_one_out_advantage`'s comparison with the other rollouts of the same image, or
+  :func:`self_critical_advantage`'s with the image's greedy rollout,
 * :func:`reinforce`: the policy-gradient term ``-sum_t log pi(a_t) (R_t - b_t)``, per episode,
 * the cross-entropy of the last step's action logits against the true labels,
 * the baseline's mean squared error against the returns,
@@ -21,7 +22,14 @@ from torch import Tensor
 
 from agents.ram.rollout import Rollout
 
-__all__ = ["location_rewards", "advantages", "leave_one_out_advantage", "reinforce", "hybrid_loss"]
+__all__ = [
+    "location_rewards",
+    "advantages",
+    "leave_one_out_advantage",
+    "self_critical_advantage",
+    "reinforce",
+    "hybrid_loss",
+]
 
 #: floor of the log-likelihood rewards: log(1e-3)
 LOG_LIKELIHOOD_FLOOR = -6.907755278982137
@@ -90,6 +98,17 @@ def leave_one_out_advantage(returns: Tensor, alive: Tensor, group: int) -> Tenso
     return (grouped - others).reshape(steps, batch) * alive
 
 
+def self_critical_advantage(returns: Tensor, alive: Tensor, group: int) -> Tensor:
+    """Self-critical advantage ``(T, B)``: each sampled episode's return minus that of its group's
+    greedy episode (the first of each ``group`` consecutive slots, which gets 0)."""
+    steps, batch = returns.shape
+    if group < 2 or batch % group:
+        raise ValueError(f"a self-critical baseline needs groups of >= 2 rollouts dividing the batch; got {group}")
+    grouped = (returns * alive).reshape(steps, batch // group, group)
+    advantage = grouped - grouped[:, :, :1]
+    return advantage.reshape(steps, batch) * alive
+
+
 def normalized(advantage: Tensor, alive: Tensor) -> Tensor:
     """``advantage`` standardised over the batch's live steps (zero mean, unit std)."""
     live = alive > 0
@@ -117,6 +136,7 @@ def hybrid_loss(
     state_loss_weight: float = 0.0,
     location_reward: str = "paper",
     leave_one_out: int = 0,
+    self_critical: int = 0,
 ) -> tuple[Tensor, dict[str, float]]:
     """The paper's hybrid loss on one batch of episodes; returns ``(loss, terms)``.
 
@@ -132,6 +152,8 @@ def hybrid_loss(
         location_reward: what the policy gradient is paid (see :func:`location_rewards`).
         leave_one_out: ``M >= 2``: the advantage compares each episode with the other ``M - 1``
             rollouts of its image (:func:`leave_one_out_advantage`) instead of ``b_t``; 0: ``R_t - b_t``.
+        self_critical: ``M >= 2``: the advantage is the return minus that of the image's greedy
+            episode (:func:`self_critical_advantage`; the rollout must have played one per group).
 
     Returns:
         The scalar loss and each term's value (``cross_entropy``, ``location_pg``,
@@ -140,6 +162,8 @@ def hybrid_loss(
     advantage, returns = advantages(rollout, gamma, gae_lambda, location_rewards(rollout, location_reward))
     if leave_one_out:
         advantage = leave_one_out_advantage(returns, rollout.alive, leave_one_out)
+    elif self_critical:
+        advantage = self_critical_advantage(returns, rollout.alive, self_critical)
     if normalize_advantage:
         advantage = normalized(advantage, rollout.alive)
     alive = rollout.alive

@@ -225,6 +225,7 @@ def collect(
     deterministic: bool = False,
     reset_ahead: ResetAhead | None = None,
     uniform_fixations: bool = False,
+    greedy_group: int = 0,
 ) -> Rollout:
     """Play one batch of complete episodes (one per env) and record what REINFORCE needs.
 
@@ -239,6 +240,9 @@ def collect(
         uniform_fixations: look at fixations drawn uniformly over ``[-1, 1]`` instead of the
             location network's (a warm start); their log-probabilities are recorded as 0, so
             the location network gets no policy gradient.
+        greedy_group: ``M >= 2``: the first episode of each group of ``M`` consecutive slots (one
+            image, ``rollouts_per_image``) looks where the location network's means say (greedy,
+            log-probability 0): the self-critical baseline of the other ``M - 1``.
     """
     device = next(policy.parameters()).device
     obs, info = reset_ahead.take(envs, seed) if reset_ahead is not None else envs.reset(seed=seed)
@@ -260,6 +264,8 @@ def collect(
         state = out.state
         if uniform_fixations:
             out = random_fixations(out)
+        elif greedy_group:
+            out = greedy_leaders(out, greedy_group)
         true_state = true_state_block.read(info, device)
         baseline = true_state_block.baseline(out, true_state)
         action = glimpse_action(out, action_key)
@@ -293,6 +299,16 @@ def random_fixations(out: StepOutput) -> StepOutput:
     generator, and a log-probability of 0 (no policy gradient)."""
     location = torch.rand_like(out.location) * 2 - 1
     return dataclasses.replace(out, location=location, location_log_prob=torch.zeros_like(out.location_log_prob))
+
+
+def greedy_leaders(out: StepOutput, group: int) -> StepOutput:
+    """``out`` with the first slot of each group of ``group`` fixating at the policy's mean, with a
+    log-probability of 0 (its episode is the baseline, not a sample to learn from)."""
+    leader = torch.zeros(out.location.shape[0], dtype=torch.bool, device=out.location.device)
+    leader[::group] = True
+    location = torch.where(leader[:, None], out.location_mean.detach(), out.location)
+    log_prob = torch.where(leader, torch.zeros_like(out.location_log_prob), out.location_log_prob)
+    return dataclasses.replace(out, location=location, location_log_prob=log_prob)
 
 
 def label_log_prob(logits: Tensor, labels: Tensor) -> Tensor:
