@@ -187,7 +187,14 @@ def home_page() -> str:
     text = (ROOT / "README.md").read_text()
     text = text.replace("](docs/", "](").replace("](benchmarks/RESULTS.md)", "](results.md)")
     text = text.replace("](benchmarks/RESULTS.md#", "](results.md#")
-    return re.sub(r"(!?)\[([^\]]*)\]\(benchmarks/([^)#:]+)\)", _benchmarks_link, text)
+    text = re.sub(r"(!?)\[([^\]]*)\]\(benchmarks/([^)#:]+)\)", _benchmarks_link, text)
+    # files at the repository's top (LICENSE, CITATION.cff) are not pages of the site: name them
+    return re.sub(r"\[([^\]]*)\]\(([A-Z][A-Za-z]*(?:\.cff|\.md)?)\)", _top_file, text)
+
+
+def _top_file(match: re.Match[str]) -> str:
+    label, path = match.groups()
+    return f"`{path}` in the repository" if label == path else f"{label} (`{path}` in the repository)"
 
 
 def pages() -> dict[str, str]:
