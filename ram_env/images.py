@@ -484,7 +484,8 @@ def split_of(images: Any, labels: Any, data: Any, split: str) -> tuple[np.ndarra
         if data is None or str(err).startswith(("split must", "RAM-Glimpse-v0 needs")):
             raise
         where = os.fsdecode(os.fspath(data)) if isinstance(data, (str, bytes, os.PathLike)) else repr(data)
-        if where in str(err):
+        where = where.encode("utf-8", "backslashreplace").decode("utf-8")  # printable, as the file's own errors
+        if where in str(err) or where.rstrip("/") in str(err):
             raise
         raise ValueError(f"{where}: {err}") from None
 
