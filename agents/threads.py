@@ -75,19 +75,18 @@ def device_threads_wanted(device: object, threads: int | str | None) -> bool:
 
 
 def choose_threads(threads: int | str) -> int:
-    """``learn(threads=...)``: an int sets torch's CPU threads; ``"auto"`` keeps the process's
-    choice (``ram train --threads``, or an earlier :func:`use_free_cores`), else sets the idle
-    cores, sampled once (so every ``learn`` of a process trains alike and the sampling costs a
-    quarter second once).  ``ValueError`` for anything else."""
-    global _AUTO_CHOSEN
+    """``learn(threads=...)``: an int sets torch's CPU threads; ``"auto"`` sets the idle cores the
+    first time a process trains (sampled once, a quarter second) and afterwards leaves torch's
+    setting alone - the CLI's ``--threads``, an earlier :func:`use_free_cores`, or what a forked
+    worker set for itself.  ``ValueError`` for anything else."""
     if threads == "auto":
         if _AUTO_CHOSEN is None:
-            _AUTO_CHOSEN = use_free_cores(None)
-        else:
-            import torch
+            return use_free_cores(None)
+        # chosen before (or by the parent of a forked worker, which set its own): leave torch as it
+        # is - starting a thread pool again in a forked child can deadlock it
+        import torch
 
-            torch.set_num_threads(_AUTO_CHOSEN)
-        return _AUTO_CHOSEN
+        return torch.get_num_threads()
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be 'auto', None or a positive integer, got {threads!r}")
     return use_free_cores(threads)
