@@ -47,7 +47,7 @@ typecheck: install
 # the documentation site (MkDocs Material) into site/, its code-made pages generated on the way
 # (docs/gen_pages.py); fails on any warning (a broken link, a missing picture)
 docs: install
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(VENV)/bin/mkdocs build --strict --quiet
 
 # what CI runs: the tests, the linter, the type checker and the docs
 check: test lint typecheck docs
