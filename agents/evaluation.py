@@ -24,7 +24,10 @@ import ram_env  # noqa: F401
 from agents.registry import plugin_failure, plugin_name
 from ram_env.core import InvalidAction
 
-__all__ = ["EvalResult", "evaluate"]
+__all__ = ["EvalResult", "evaluate", "VALIDATION_SEED"]
+
+#: Catch's validation games start at this seed (its test games at 0): 1,000,000 games apart
+VALIDATION_SEED = 1_000_000
 
 
 @dataclass
@@ -218,7 +221,9 @@ def evaluate(
         agent: anything with ``predict`` (and ``env_id``/``env_kwargs`` unless given).
         n_episodes: classification: the first ``n`` images of the split (default: all
             of it, 10,000 for ``test``); Catch: episodes (default 1,000).
-        split: ``"test"`` (default), ``"validation"`` or ``"train"`` (classification only).
+        split: ``"test"`` (default) or ``"validation"``.  Classification: the fixed split of
+            images.  Catch: ``"validation"`` plays other seeded games than ``"test"`` (seeds
+            from :data:`VALIDATION_SEED` on), to choose recipes by without the test games.
         num_envs: episodes played in parallel.
         seed: environment seed (initial fixations; Catch's balls).
         deterministic: policy means / argmax (the paper's test-time rule).
@@ -249,7 +254,10 @@ def evaluate(
         if not 1 <= n_episodes <= size:
             raise ValueError(f"n_episodes must be in [1, {size}] for the {split} split, got {n_episodes}")
     else:
+        if split not in ("test", "validation"):
+            raise ValueError(f"evaluate on 'test' or 'validation' games, got split {split!r}")
         n_episodes = 1000 if n_episodes is None else n_episodes
+        seed += VALIDATION_SEED if split == "validation" else 0
     started = time.perf_counter()
     envs = gym.make_vec(env_id, num_envs=min(num_envs, n_episodes), **kwargs)
     # the agent samples with torch's global generator: seed a private copy of it, so a

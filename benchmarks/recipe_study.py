@@ -183,12 +183,40 @@ ESTIMATORS = Study(
     },
 )
 
+#: Catch from the reward alone: the rl-track recipe (ram_catch_rl.yaml) with one of its changes
+#: undone at a time, and today's rl settings (all of them undone), scored every 2M env steps on
+#: 1,000 validation games (other seeds than the test games)
+CATCH_RL = Study(
+    env="RAM-Catch-v0",
+    base="agents/ram/recipes/ram_catch_rl.yaml",
+    validate_every=2_000_000,
+    variants={
+        "recipe": ("ram_catch_rl.yaml: max-pooled retina, critic on h_t into the core, glimpse prediction", []),
+        "no-predict": ("without the glimpse prediction", ["--set", "glimpse_prediction_weight=0"]),
+        "no-critic": ("baseline on a detached h_t (the paper's)", ["--set", "baseline_grad_to_core=false"]),
+        "mean-retina": ("averaged coarser scales (the paper's retina)", ["--env-arg", "retina_reduction=mean"]),
+        "std0.25": ("location std 0.25", ["--set", "location_std=0.25"]),
+        "before": (
+            "all three undone: the reference sweep's ram-rl (ram_catch without its state critic and decoder)",
+            [
+                "--set",
+                "glimpse_prediction_weight=0",
+                "--set",
+                "baseline_grad_to_core=false",
+                "--env-arg",
+                "retina_reduction=mean",
+            ],
+        ),
+    },
+)
+
 STUDIES: dict[str, Study] = {
     "clutter": CLUTTER,
     "mnist-fast": MNIST_FAST,
     "translated": TRANSLATED,
     "clutter100": CLUTTER100,
     "estimators": ESTIMATORS,
+    "catch-rl": CATCH_RL,
 }
 
 

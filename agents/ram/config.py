@@ -105,6 +105,13 @@ class RAMConfig:
     every step.  It gives the core and glimpse networks a dense signal (where the ball
     and the paddle are), as the label's cross-entropy does in classification; the policy
     still acts on glimpses alone.  0 disables it."""
+    glimpse_prediction_weight: float = 0.0
+    """Weight of an auxiliary loss (not in the paper) that reads observations only, so it is
+    allowed on the rl track: a :class:`~agents.ram.model.GlimpsePredictor` predicts the next
+    glimpse from ``h_t`` and the fixation just chosen, scored by its squared error summed over
+    the glimpse's pixels.  It gives the core a dense signal about what it looks at (in Catch:
+    where the ball and the paddle are and how they move) where the reward comes once per
+    episode.  0 disables it."""
     location_reward: str = "paper"
     """What the location policy's REINFORCE term is paid (classification with the hybrid loss).
     ``"paper"``: the environment's reward, 1 for a right label, else 0.
@@ -149,13 +156,14 @@ class RAMConfig:
             "decoder_state_size": state_size if self.state_loss_weight > 0 else 0,
             "stop_policy": stop_policy,
             "zoom_policy": zoom_policy,
+            "glimpse_predictor": self.glimpse_prediction_weight > 0,
         }
 
     def loss_options(self) -> dict[str, Any]:
         """Keywords of :func:`~agents.ram.losses.hybrid_loss` (all but the rollout and ``supervised``)."""
         names = ("reinforce_weight", "baseline_weight", "entropy_coef", "normalize_advantage", "gamma", "gae_lambda")
         return {
-            **{name: getattr(self, name) for name in (*names, "state_loss_weight", "location_reward")},
+            **{name: getattr(self, name) for name in (*names, "state_loss_weight", "glimpse_prediction_weight", "location_reward")},
             "leave_one_out": self.rollouts_per_image if self.critic == "leave_one_out" else 0,
             "self_critical": self.rollouts_per_image if self.critic == "self_critical" else 0,
         }
@@ -271,6 +279,10 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
             f"glimpse_network must be 'fc' or 'conv', got {cfg.glimpse_network!r}",
         ),
         (cfg.state_loss_weight >= 0, f"state_loss_weight must be >= 0, got {cfg.state_loss_weight}"),
+        (
+            cfg.glimpse_prediction_weight >= 0,
+            f"glimpse_prediction_weight must be >= 0, got {cfg.glimpse_prediction_weight}",
+        ),
         (not (cfg.supervised and action_key != "label"), "supervised=True needs an env with a label action"),
     ]
     for ok, message in checks:

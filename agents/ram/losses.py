@@ -10,7 +10,8 @@ For a batch of ``B`` episodes of ``T`` steps (a :class:`~agents.ram.rollout.Roll
 * :func:`reinforce`: the policy-gradient term ``-sum_t log pi(a_t) (R_t - b_t)``, per episode,
 * the cross-entropy of the last step's action logits against the true labels,
 * the baseline's mean squared error against the returns,
-* optionally an entropy bonus and the true-state decoder's MSE (Catch's recipe).
+* optionally an entropy bonus, the true-state decoder's MSE (Catch's privileged recipe) and
+  :func:`glimpse_prediction_error` (observations only: allowed on the rl track).
 
 :func:`hybrid_loss` adds them up, one line per term.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "leave_one_out_advantage",
     "self_critical_advantage",
     "reinforce",
+    "glimpse_prediction_error",
     "hybrid_loss",
 ]
 
@@ -123,6 +125,16 @@ def reinforce(log_prob: Tensor, advantage: Tensor, mask: Tensor) -> Tensor:
     return -(log_prob * advantage * mask).sum() / mask.shape[1]
 
 
+def glimpse_prediction_error(rollout: Rollout) -> Tensor:
+    """The glimpse predictor's squared error, summed over a glimpse's pixels and averaged over
+    the steps whose next glimpse was taken (``location_used``); 0 without a predictor."""
+    if rollout.glimpse_predictions is None or rollout.next_glimpses is None:
+        return torch.zeros((), device=rollout.alive.device)
+    error = ((rollout.glimpse_predictions - rollout.next_glimpses) ** 2).sum(-1)
+    used = rollout.location_used
+    return (error * used).sum() / used.sum().clamp(min=1)
+
+
 def hybrid_loss(
     rollout: Rollout,
     supervised: bool,
@@ -134,6 +146,7 @@ def hybrid_loss(
     gamma: float = 1.0,
     gae_lambda: float = 1.0,
     state_loss_weight: float = 0.0,
+    glimpse_prediction_weight: float = 0.0,
     location_reward: str = "paper",
     leave_one_out: int = 0,
     self_critical: int = 0,
@@ -149,6 +162,7 @@ def hybrid_loss(
         normalize_advantage: standardise ``R_t - b_t`` over the batch first.
         gamma, gae_lambda: 1 and 1 give the paper's ``R_t - b_t``; otherwise GAE.
         state_loss_weight: weight of the true-state decoder's MSE (when the rollout has one).
+        glimpse_prediction_weight: weight of :func:`glimpse_prediction_error` (when the rollout has predictions).
         location_reward: what the policy gradient is paid (see :func:`location_rewards`).
         leave_one_out: ``M >= 2``: the advantage compares each episode with the other ``M - 1``
             rollouts of its image (:func:`leave_one_out_advantage`) instead of ``b_t``; 0: ``R_t - b_t``.
@@ -157,7 +171,7 @@ def hybrid_loss(
 
     Returns:
         The scalar loss and each term's value (``cross_entropy``, ``location_pg``,
-        ``action_pg``, ``baseline_mse``, ``entropy``, ``state_mse``, ``loss``).
+        ``action_pg``, ``baseline_mse``, ``entropy``, ``state_mse``, ``glimpse_mse``, ``loss``).
     """
     advantage, returns = advantages(rollout, gamma, gae_lambda, location_rewards(rollout, location_reward))
     if leave_one_out:
@@ -186,6 +200,7 @@ def hybrid_loss(
         state_mse = (state_error * alive).sum() / steps
     else:
         state_mse = zero
+    glimpse_mse = glimpse_prediction_error(rollout)
 
     loss = (
         cross_entropy
@@ -193,6 +208,7 @@ def hybrid_loss(
         + baseline_weight * baseline_mse
         - entropy_coef * entropy
         + state_loss_weight * state_mse
+        + glimpse_prediction_weight * glimpse_mse
     )
     terms = {
         "loss": loss.item(),
@@ -202,5 +218,6 @@ def hybrid_loss(
         "baseline_mse": baseline_mse.item(),
         "entropy": entropy.item(),
         "state_mse": state_mse.item(),
+        "glimpse_mse": glimpse_mse.item(),
     }
     return loss, terms

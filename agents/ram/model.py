@@ -15,6 +15,8 @@ Shapes: ``B`` episodes in a batch, ``k`` retina scales, ``g`` retina side.
   environment's true state ``info["state"]`` ``(B, d)`` -> ``(B,)``, used in training only.
 * :class:`StateDecoder` (optional, not in the paper): ``Linear(h_t)`` -> ``(B, d)``, the
   true state as the core believes it; its MSE is an auxiliary training loss.
+* :class:`GlimpsePredictor` (optional, not in the paper): the next glimpse ``(B, k*g*g)``
+  predicted from ``h_t`` and the fixation chosen; an auxiliary loss that reads observations only.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "BaselineNetwork",
     "StateCritic",
     "StateDecoder",
+    "GlimpsePredictor",
     "RecurrentAttentionModel",
     "StepOutput",
     "gaussian_log_prob",
@@ -259,6 +262,36 @@ class StateDecoder(nn.Module):
         return self.readout(h)
 
 
+class GlimpsePredictor(nn.Module):
+    """An auxiliary head: the next glimpse, predicted from ``h_t`` and where it will be taken.
+
+    Not part of the paper.  It reads nothing but the agent's own observations, so it is
+    allowed on the rl track: to predict the glimpse at the fixation it just chose, the core
+    must know where things are and how they move (in Catch, the ball's position and velocity
+    and the paddle's position), a dense signal where the reward comes once per episode.
+    ``MLP(h_t, l_t) = Linear(ReLU(Linear([h_t, l_t])))`` -> ``(B, k*g*g)``; the policy never
+    reads it.
+
+    Args:
+        hidden_size: size of ``h_t``.
+        where_dims: size of the fixation (2, or 3 with the zoom).
+        glimpse_shape: ``(k, g, g)`` of the sensor.
+        width: units of its hidden layer (256).
+    """
+
+    def __init__(self, hidden_size: int, where_dims: int, glimpse_shape: tuple[int, ...], width: int = 256) -> None:
+        super().__init__()
+        self.predict = nn.Sequential(
+            nn.Linear(hidden_size + where_dims, width),
+            nn.ReLU(),
+            nn.Linear(width, math.prod(int(d) for d in glimpse_shape)),
+        )
+
+    def forward(self, h: Tensor, where: Tensor) -> Tensor:
+        """``(B, hidden)``, ``(B, where_dims)`` -> ``(B, k*g*g)``."""
+        return self.predict(torch.cat([h, where], dim=-1))
+
+
 @dataclass
 class StepOutput:
     """What the model produces after one glimpse (all with leading dimension ``B``)."""
@@ -273,6 +306,7 @@ class StepOutput:
     state_prediction: Tensor | None = None  #: ``(B, d)`` from the :class:`StateDecoder`, if any
     stop: Tensor | None = None  #: ``(B,)`` 1 = stop now (sampled, or ``p > 0.5`` when deterministic), if any
     stop_log_prob: Tensor | None = None  #: ``log pi(stop | h_t)`` ``(B,)``
+    hidden: Tensor | None = None  #: ``h_t`` ``(B, hidden)``, for heads applied after the step (the glimpse predictor)
 
 
 class RecurrentAttentionModel(nn.Module):
@@ -294,6 +328,7 @@ class RecurrentAttentionModel(nn.Module):
         decoder_state_size: ``d > 0`` adds a :class:`StateDecoder` predicting them.
         stop_policy: add the Bernoulli stop head (the env lets the agent stop early).
         glimpse_network: ``"fc"`` (the paper's) or ``"conv"`` (see :class:`GlimpseNetwork`).
+        glimpse_predictor: add a :class:`GlimpsePredictor` (its loss is an auxiliary term).
         zoom_policy: the location policy also chooses the next glimpse's zoom, and the
             glimpse network reads each glimpse's zoom beside its location.
     """
@@ -315,6 +350,7 @@ class RecurrentAttentionModel(nn.Module):
         stop_policy: bool = False,
         zoom_policy: bool = False,
         glimpse_network: str = "fc",
+        glimpse_predictor: bool = False,
     ) -> None:
         super().__init__()
         if not location_std > 0:
@@ -336,6 +372,9 @@ class RecurrentAttentionModel(nn.Module):
         self.state_decoder = StateDecoder(hidden_size, decoder_state_size) if decoder_state_size > 0 else None
         # the paper's first extension: a Bernoulli policy on a detached h_t decides when to stop
         self.stop_network = nn.Linear(hidden_size, 1) if stop_policy else None
+        self.glimpse_predictor = (
+            GlimpsePredictor(hidden_size, self.where_dims, self.glimpse_shape) if glimpse_predictor else None
+        )
 
     def initial_state(self, batch: int) -> tuple[Tensor, ...]:
         return self.core_network.initial_state(batch, next(self.parameters()).device)
@@ -374,4 +413,4 @@ class RecurrentAttentionModel(nn.Module):
             stopping = Bernoulli(logits=self.stop_network(h.detach()).squeeze(-1))
             stop = (stopping.probs > 0.5).float() if deterministic else stopping.sample()
             stop_log_prob = stopping.log_prob(stop)
-        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state, decoded, stop, stop_log_prob)
+        return StepOutput(fixation, log_prob, mean, action, logits, baseline, state, decoded, stop, stop_log_prob, h)

@@ -59,6 +59,8 @@ class Rollout:
     state_predictions: Tensor | None = None  #: (T, B, d) the state decoder's output
     stop_log_prob: Tensor | None = None  #: (T, B) log pi(stop_t), when the env lets the agent stop
     label_log_prob: Tensor | None = None  #: (T, B) log p_t(y) of the true label after each glimpse (supervised)
+    glimpse_predictions: Tensor | None = None  #: (T, B, k*g*g) the glimpse predictor's guess of the next glimpse
+    next_glimpses: Tensor | None = None  #: (T, B, k*g*g) the glimpse the env returned after step t
 
 
 class StepRecorder:
@@ -268,6 +270,7 @@ def collect(
             out = greedy_leaders(out, greedy_group)
         true_state = true_state_block.read(info, device)
         baseline = true_state_block.baseline(out, true_state)
+        predicted = predicted_glimpse(policy, out, deterministic)
         action = glimpse_action(out, action_key)
         obs, reward, terminated, truncated, info = envs.step(action)
         done = torch.as_tensor(terminated | truncated, device=device)
@@ -285,6 +288,8 @@ def collect(
             state_predictions=out.state_prediction,
             stop_log_prob=out.stop_log_prob,
             label_log_prob=None if labels is None else label_log_prob(out.action_logits, labels),
+            glimpse_predictions=predicted,
+            next_glimpses=None if predicted is None else torch.as_tensor(obs["glimpse"], device=device).flatten(1),
         )
         final = done & (alive > 0)
         final_logits = torch.where(final[:, None], out.action_logits, final_logits)
@@ -309,6 +314,15 @@ def greedy_leaders(out: StepOutput, group: int) -> StepOutput:
     location = torch.where(leader[:, None], out.location_mean.detach(), out.location)
     log_prob = torch.where(leader, torch.zeros_like(out.location_log_prob), out.location_log_prob)
     return dataclasses.replace(out, location=location, location_log_prob=log_prob)
+
+
+def predicted_glimpse(policy: RecurrentAttentionModel, out: StepOutput, deterministic: bool) -> Tensor | None:
+    """The glimpse predictor's guess ``(B, k*g*g)`` of the glimpse at the step's (final) fixation,
+    when the model has one and is training (``None`` otherwise)."""
+    if policy.glimpse_predictor is None or deterministic:
+        return None
+    assert out.hidden is not None
+    return policy.glimpse_predictor(out.hidden, out.location.detach())
 
 
 def label_log_prob(logits: Tensor, labels: Tensor) -> Tensor:
