@@ -235,6 +235,8 @@ def load_checkpoint(path: str | os.PathLike, algo: str | None = None, env_id: st
             require(data[key], key, dict, path)
     for key, value in data.get("progress", {}).items():
         require(value, f"progress.{key}", int, path, low=0)
+    if "track" in data and data["track"] not in ("rl", "privileged"):
+        raise CheckpointError(f"{path}: field track must be 'rl' or 'privileged', got {data['track']!r}")
     if algo is not None and data["algo"] != algo:
         raise CheckpointError(f"{path} holds a {data['algo']!r} model, not {algo!r}")
     check_env_id(data["env_id"], path)

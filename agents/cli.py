@@ -374,11 +374,13 @@ def _checkpoint_argument(args: argparse.Namespace, command: str) -> str:
     if (args.checkpoint is None) == (args.pretrained is None):
         raise SystemExit(f"ram {command}: give a CHECKPOINT or --pretrained ENV_ID (one of them)")
     if args.pretrained is None:
+        if args.track is not None:
+            raise SystemExit(f"ram {command}: --track chooses among the shipped models: use it with --pretrained ENV_ID")
         return args.checkpoint
     from agents.pretrained import pretrained_path
 
     try:
-        return str(pretrained_path(args.pretrained))
+        return str(pretrained_path(args.pretrained, args.track))
     except FileNotFoundError as err:
         raise SystemExit(f"ram {command}: {err}") from None
 
@@ -519,7 +521,10 @@ def cmd_envs(args: argparse.Namespace) -> int:
         print(f"{env_id:28s} {model:14s} " + ", ".join(f"{k}={v}" for k, v in kwargs.items()))
     for env_id in IMAGE_ENV_IDS:
         print(f"{env_id:28s} {'-':14s} your own images: images=X, labels=y, or data=FILE.npz|FOLDER")
-    print("shipped models: ram eval --pretrained ID, ram show --pretrained ID, RAM.load_pretrained(ID)")
+    print(
+        "shipped models: ram eval --pretrained ID [--track rl|privileged], ram show --pretrained ID, "
+        "RAM.load_pretrained(ID, track=None)"
+    )
     _print_model_cards(sorted(shipped))
     return 0
 
@@ -531,12 +536,13 @@ def _print_model_cards(env_ids: list[str]) -> None:
     if importlib.util.find_spec("torch") is None:
         print("(pip install 'ram-gym[agents]' to list the env and score of each shipped model)")
         return
-    from agents.pretrained import model_card
+    from agents.pretrained import model_card, tracks
 
     for env_id in env_ids:
-        card = model_card(env_id)
-        what = "missed" if env_id == "RAM-Catch-v0" else "test error"
-        print(f"  {card.make}: {100 * card.test_error:.2f}% {what}")
+        for track in tracks(env_id):
+            card = model_card(env_id, track)
+            what = "missed" if env_id == "RAM-Catch-v0" else "test error"
+            print(f"  {card.make}: {100 * card.test_error:.2f}% {what} ({track} track)")
 
 
 def _threads(text: str) -> int | None:
@@ -667,9 +673,20 @@ def _add_eval_command(sub: Any) -> None:
     ev.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file (model.pt or checkpoint.pt)")
     ev.add_argument("--pretrained", default=None, metavar="ENV_ID", help="score the shipped model for ENV_ID")
     ev.add_argument(
+        "--track",
+        default=None,
+        choices=["rl", "privileged"],
+        help="with --pretrained: the shipped model of this track (rl: trained from the reward alone)",
+    )
+    ev.add_argument(
         "--algo", default=None, help="load the checkpoint with this algorithm (a plug-in: package.module:Class)"
     )
-    ev.add_argument("--split", default="test", choices=["test", "validation"], help="dataset split (test)")
+    ev.add_argument(
+        "--split",
+        default="test",
+        choices=["test", "validation"],
+        help="dataset split (test); Catch: validation plays other seeded games than test",
+    )
     ev.add_argument("--episodes", type=int, default=None, help="episodes (default: whole split; Catch 1,000)")
     ev.add_argument("--num-envs", type=int, default=500, help="episodes in parallel (500)")
     ev.add_argument(
@@ -702,6 +719,12 @@ def _add_show_command(sub: Any) -> None:
     )
     show.add_argument("checkpoint", nargs="?", default=None, help="a checkpoint file")
     show.add_argument("--pretrained", default=None, metavar="ENV_ID", help="use the shipped model for ENV_ID")
+    show.add_argument(
+        "--track",
+        default=None,
+        choices=["rl", "privileged"],
+        help="with --pretrained: the shipped model of this track (rl: trained from the reward alone)",
+    )
     show.add_argument(
         "--algo", default=None, help="load the checkpoint with this algorithm (a plug-in: package.module:Class)"
     )

@@ -109,7 +109,8 @@ class RAM:
         state_size = true_state_size(cfg, env_id, probe)
         control = ram_env.task_kind(probe) == "control"
         probe.close()
-        if control and cfg.critic == "baseline" and cfg.state_loss_weight == 0:
+        plain = cfg.critic == "baseline" and not cfg.baseline_grad_to_core
+        if control and plain and cfg.state_loss_weight == 0 and cfg.glimpse_prediction_weight == 0:
             warnings.warn(catch_warning(env_id), stacklevel=2)
         torch.manual_seed(self.seed)
         self.policy = RecurrentAttentionModel(
@@ -471,6 +472,7 @@ class RAM:
         payload = {
             "algo": self.algo,
             "env_id": self.env_id,
+            "track": self.track,
             "config": plain(dataclasses.asdict(self.config), "config"),
             "seed": self.seed,
             "model": self.policy.state_dict(),
@@ -499,11 +501,16 @@ class RAM:
         return save_checkpoint(path, payload)
 
     @classmethod
-    def load_pretrained(cls, env_id: str) -> RAM:
-        """The checkpoint shipped with ram-gym for ``env_id`` (see ``agents.pretrained.available()``)."""
+    def load_pretrained(cls, env_id: str, track: str | None = None) -> RAM:
+        """The checkpoint shipped with ram-gym for ``env_id`` (see ``agents.pretrained.available()``).
+
+        ``track``: ``"rl"`` for the model trained from the reward alone, ``"privileged"`` for
+        the one whose training read ``info["label"]`` or ``info["state"]``; ``None``: the
+        env's own model (``agents.pretrained.tracks(env_id)`` lists them, its own first).
+        """
         from agents.pretrained import pretrained_path
 
-        return cls.load(pretrained_path(env_id), env_id=env_id)
+        return cls.load(pretrained_path(env_id, track), env_id=env_id)
 
     @classmethod
     def load(
