@@ -47,7 +47,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     hparams = resolve_config(args.config) if args.config else {}
     hparams.update(json.loads(args.hparams))
-    agent = RAM("RAM-Catch-v0", seed=0, env_kwargs=json.loads(args.env_kwargs), **hparams)
+    env_kwargs = {**hparams.pop("env_kwargs", {}), **json.loads(args.env_kwargs)}  # over the recipe's
+    agent = RAM("RAM-Catch-v0", seed=0, env_kwargs=env_kwargs, **hparams)
     if args.noise:
         collect, coins = agent.collect, torch.Generator().manual_seed(0)
 
@@ -66,7 +67,8 @@ def main() -> None:
             rate = np.mean([m["reward"] for m in history[-20:]])
             print(
                 f"update {metrics['update']:5d}  env steps {metrics['env_steps']:9,d}  catch rate {rate:.3f}  "
-                f"move entropy {metrics['entropy']:.3f}  |l| {metrics['location_abs_mean']:.2f}",
+                f"move entropy {metrics['entropy']:.3f}  |l| {metrics['location_abs_mean']:.2f}  "
+                f"baseline MSE {metrics['baseline_mse']:.4f}  glimpse MSE {metrics['glimpse_mse']:.3f}",
                 flush=True,
             )
         return metrics["update"] < args.updates
