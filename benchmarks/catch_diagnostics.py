@@ -73,7 +73,7 @@ def main() -> None:
             )
         return metrics["update"] < args.updates
 
-    agent.learn(10**12, callback=report)
+    agent.learn(10**12, callback=report, threads=args.threads)
     if not args.noise:
         print(evaluate(agent).summary())  # 1,000 seeded games, deterministic policy
 
