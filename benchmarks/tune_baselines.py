@@ -57,6 +57,12 @@ VARIANTS: dict[str, tuple[str, str, int, list[str]]] = {
     "ppo-catch-h4": ("ppo", C, 1_000_000, cli("history=4")),
     "ppo-catch-h4-grid3": ("ppo", C, 1_000_000, cli("history=4", "grid=3")),
     "ppo-catch-full-screen": ("ppo", C, 1_000_000, cli(env=("obs_mode=full",))),
+    # the on-policy learners on glimpse Catch at the reference budget (5M): the max-pooled retina
+    # (the 1-pixel ball at full strength in the periphery) over the shipped settings (history 4, 3x3 grid)
+    "a2c-catch-5m": ("a2c", C, 5_000_000, []),
+    "a2c-catch-5m-max": ("a2c", C, 5_000_000, cli(env=("retina_reduction=max",))),
+    "ppo-catch-5m-max": ("ppo", C, 5_000_000, cli(env=("retina_reduction=max",))),
+    "a2c-catch-5m-max-lambda095": ("a2c", C, 5_000_000, cli("gae_lambda=0.95", env=("retina_reduction=max",))),
     # the RAM on the reward alone (ram-rl) on RAM-MNIST-v0
     "ramrl-mnist-defaults": ("ram-rl", M, 5_000_000, []),
     "ramrl-mnist-entropy-norm": ("ram-rl", M, 2_000_000, cli("entropy_coef=0.01", "normalize_advantage=true")),

@@ -478,33 +478,39 @@ def split_of(images: Any, labels: Any, data: Any, split: str) -> tuple[np.ndarra
     """``(images, labels, n_classes)`` of ``split`` from ``images``/``labels`` or ``data``
     (``n_classes`` counts the classes of every split); a fault of the arrays read from ``data``
     names the file."""
-    try:
-        return _split_of(images, labels, data, split)
-    except ValueError as err:
-        if data is None or str(err).startswith(("split must", "RAM-Glimpse-v0 needs")):
-            raise
-        where = os.fsdecode(os.fspath(data)) if isinstance(data, (str, bytes, os.PathLike)) else repr(data)
-        where = where.encode("utf-8", "backslashreplace").decode("utf-8")  # printable, as the file's own errors
-        if where in str(err) or where.rstrip("/") in str(err):
-            raise
-        raise ValueError(f"{where}: {err}") from None
-
-
-def _split_of(images: Any, labels: Any, data: Any, split: str) -> tuple[np.ndarray, np.ndarray, int]:
     if split not in SPLIT_FRACTIONS:
         raise ValueError(f"split must be one of {sorted(SPLIT_FRACTIONS)}, got {split!r}")
     if (data is None) == (images is None):
         raise ValueError("RAM-Glimpse-v0 needs images=X with labels=y, or data='file.npz' / 'folder/' (one of them)")
-    if data is not None:
-        sets = load_image_set(data)
-    elif isinstance(images, Mapping):
+    if data is None:
+        return _split_of_sets(_given_sets(images, labels), split)
+    sets = load_image_set(data)  # a file that cannot be read names itself
+    try:
+        return _split_of_sets(sets, split)
+    except ValueError as err:  # its arrays are read, but unfit: name the file they came from
+        raise ValueError(f"{_printable(data)}: {err}") from None
+
+
+def _printable(data: Any) -> str:
+    """The ``data`` argument as an error names it (non-UTF-8 bytes escaped, as the file's own errors)."""
+    where = os.fsdecode(os.fspath(data)) if isinstance(data, (str, bytes, os.PathLike)) else repr(data)
+    return where.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _given_sets(images: Any, labels: Any) -> dict[str, tuple[Any, Any]]:
+    """``{split: (images, labels)}`` of arrays given in Python (``{"all": ...}`` without splits)."""
+    if isinstance(images, Mapping):
         if not isinstance(labels, Mapping) or set(labels) != set(images):
             raise ValueError("images given per split need labels per split with the same keys")
-        sets = {k: (images[k], labels[k]) for k in images}
-    else:
-        if labels is None:
-            raise ValueError("images need labels=y (one integer class per image)")
-        sets = {"all": (images, labels)}
+        return {k: (images[k], labels[k]) for k in images}
+    if labels is None:
+        raise ValueError("images need labels=y (one integer class per image)")
+    return {"all": (images, labels)}
+
+
+def _split_of_sets(sets: dict[str, tuple[Any, Any]], split: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(images, labels, n_classes)`` of ``split`` from checked ``sets`` (split per class when
+    they name no splits)."""
     if "all" in sets:
         x, y = check_images(*sets["all"])
         index = split_indices(y, split)
