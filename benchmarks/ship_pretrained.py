@@ -4,7 +4,9 @@ Scores ``RUN/model.pt`` the way the README's table does (the whole fixed test sp
 deterministic locations, one sample; Catch: 1,000 seeded games) and on the first 1,000
 test images (what ``tests/test_pretrained.py`` re-checks in CI), then writes a
 weights-only copy to ``agents/pretrained/<env id>.pt`` whose ``extra`` records those
-errors, the training command, its wall-clock time and env steps.
+errors, the training command, its wall-clock time and env steps.  A model of another track
+than the env's shipped one (``rl`` beside a ``privileged`` model) goes beside it, to
+``<env id>.<track>.pt``.
 
     python benchmarks/ship_pretrained.py runs/ram-translated [--status "..."] [--averaged]
 
@@ -36,10 +38,10 @@ PRETRAINED = Path(__file__).resolve().parent.parent / "agents" / "pretrained"
 
 def rescore(why: str) -> None:
     """Re-score every shipped checkpoint under today's evaluation; same weights, new record."""
-    from agents.pretrained import available, pretrained_path
+    from agents.pretrained import available, pretrained_path, tracks
 
-    for env_id in available():
-        agent = RAM.load_pretrained(env_id)
+    for env_id, track in ((env_id, track) for env_id in available() for track in tracks(env_id)):
+        agent = RAM.load_pretrained(env_id, track)
         extra = dict(agent.checkpoint_extra)
         full, first = evaluate(agent), evaluate(agent, n_episodes=1000)
         extra.setdefault("test_error_before", extra.get("test_error"))
@@ -48,8 +50,19 @@ def rescore(why: str) -> None:
             test_error_first_1000=first.error,
             rescored=f"{datetime.date.today().isoformat()}: {why}",
         )
-        agent.save(pretrained_path(env_id), extra=extra, weights_only=True)
+        agent.save(pretrained_path(env_id, track), extra=extra, weights_only=True)
         print(f"{env_id}: {100 * extra['test_error_before']:.2f}% -> {100 * full.error:.2f}% ({full.summary()})")
+
+
+def destination(agent: RAM) -> Path:
+    """``<env id>.pt``, unless the env's shipped model is of another track: ``<env id>.<track>.pt``."""
+    from agents.checkpoint import load_checkpoint
+    from agents.pretrained import checkpoint_track
+
+    path = PRETRAINED / f"{agent.env_id}.pt"
+    if path.exists() and checkpoint_track(load_checkpoint(path)) != agent.track:
+        return PRETRAINED / f"{agent.env_id}.{agent.track}.pt"
+    return path
 
 
 def main() -> None:
@@ -89,7 +102,7 @@ def main() -> None:
         extra["status"] = args.status
     if args.averaged:
         extra["weights"] = f"moving average, decay {agent.config.weight_average}"
-    out = agent.save(PRETRAINED / f"{agent.env_id}.pt", extra=extra, weights_only=True)
+    out = agent.save(destination(agent), extra=extra, weights_only=True)
     print(full.summary())
     print(first.summary())
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): {json.dumps(extra)}")
