@@ -224,3 +224,21 @@ def test_reliability_prints_the_five_outcomes_of_an_area():
     counts = [int(v) for v in row.strip("|").split("|")[1:]]
     assert len(counts) == 6 and counts[0] == sum(counts[1:]) > 0
     assert run_script("benchmarks/reliability.py", "--area", "no-such-area").returncode == 2
+
+
+def test_ship_pretrained_puts_a_model_of_another_track_beside_the_envs_model(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ship_pretrained", REPO / "benchmarks" / "ship_pretrained.py")
+    ship = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship)
+    from agents.ram import RAM
+
+    monkeypatch.setattr(ship, "PRETRAINED", tmp_path)
+    small = {"num_envs": 4, "hidden_size": 16, "glimpse_hidden": 8, "glimpse_out": 16}
+    privileged = RAM("RAM-Catch-v0", seed=0, state_loss_weight=1.0, **small)
+    rl = RAM("RAM-Catch-v0", seed=0, glimpse_prediction_weight=1.0, **small)
+    assert ship.destination(rl) == tmp_path / "RAM-Catch-v0.pt"  # nothing shipped yet: the env's model
+    privileged.save(tmp_path / "RAM-Catch-v0.pt")
+    assert ship.destination(rl) == tmp_path / "RAM-Catch-v0.rl.pt"
+    assert ship.destination(privileged) == tmp_path / "RAM-Catch-v0.pt"  # replaces the model of its track
