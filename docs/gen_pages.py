@@ -83,18 +83,28 @@ def env_page(env_id: str) -> str:
 
 
 def _shipped_rows(env_id: str) -> list[str]:
-    from agents.pretrained import available, model_card
+    from agents.pretrained import available, tracks
 
     if env_id not in available():
         return ["| Shipped model | none |"]
-    card = model_card(env_id)
+    return [row for n, track in enumerate(tracks(env_id)) for row in _model_rows(env_id, track, own=n == 0)]
+
+
+def _model_rows(env_id: str, track: str, own: bool) -> list[str]:
+    """The table rows of one shipped model (``own``: the env's own model, loaded without a track)."""
+    from agents.pretrained import model_card
+
+    card = model_card(env_id, track)
     what = (
         f"{100 * (1 - card.test_error):.2f}% of 1,000 games caught"
         if env_id == "RAM-Catch-v0"
         else f"{100 * card.test_error:.2f}% test error (whole test split, deterministic, one sample)"
     )
+    load = f'RAM.load_pretrained("{env_id}")' if own else f'RAM.load_pretrained("{env_id}", track="{track}")'
+    cli = f"ram eval --pretrained {env_id}" + ("" if own else f" --track {track}")
+    reads = "reward alone" if track == "rl" else "training read the label or the true state"
     rows = [
-        f'| Shipped model | `RAM.load_pretrained("{env_id}")`, `ram eval --pretrained {env_id}`: {what} |',
+        f"| Shipped model ({track} track: {reads}) | `{load}`, `{cli}`: {what} |",
         f'| Scored on | `{card.make}` (`agent.make_env(split="test")` makes it) |',
     ]
     steps = f"{card.env_steps:,} env steps" + (f", {card.train_seconds / 3600:.1f} h" if card.train_seconds else "")
