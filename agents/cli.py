@@ -375,7 +375,9 @@ def _checkpoint_argument(args: argparse.Namespace, command: str) -> str:
         raise SystemExit(f"ram {command}: give a CHECKPOINT or --pretrained ENV_ID (one of them)")
     if args.pretrained is None:
         if args.track is not None:
-            raise SystemExit(f"ram {command}: --track chooses among the shipped models: use it with --pretrained ENV_ID")
+            raise SystemExit(
+                f"ram {command}: --track chooses among the shipped models: use it with --pretrained ENV_ID"
+            )
         return args.checkpoint
     from agents.pretrained import pretrained_path
 

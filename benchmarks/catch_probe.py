@@ -34,7 +34,8 @@ def core_states(agent: RAM, games: int, seed: int) -> tuple[np.ndarray, np.ndarr
     hs, truths, ids = [], [], []
     with torch.no_grad():
         while alive.any():
-            out = agent.policy(torch.as_tensor(obs["glimpse"]), torch.as_tensor(where_of(obs)), state, deterministic=True)
+            glimpse, where = torch.as_tensor(obs["glimpse"]), torch.as_tensor(where_of(obs))
+            out = agent.policy(glimpse, where, state, deterministic=True)
             state = out.state
             hs.append(out.hidden.numpy()[alive])
             truths.append(np.asarray(info["state"])[alive])

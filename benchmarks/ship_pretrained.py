@@ -40,7 +40,7 @@ def rescore(why: str) -> None:
     """Re-score every shipped checkpoint under today's evaluation; same weights, new record."""
     from agents.pretrained import available, pretrained_path, tracks
 
-    for env_id, track in ((env_id, track) for env_id in available() for track in tracks(env_id)):
+    for env_id, track in ((env, track) for env in available() for track in tracks(env)):
         agent = RAM.load_pretrained(env_id, track)
         extra = dict(agent.checkpoint_extra)
         full, first = evaluate(agent), evaluate(agent, n_episodes=1000)
