@@ -207,7 +207,8 @@ CATCH_RL = Study(
         "baseline1": ("baseline weight 1 (per episode: 1/23 per step)", ["--set", "baseline_weight=1.0"]),
         "before": (
             "the reference sweep's ram-rl: ram_catch without its state critic and decoder",
-            ["--config", "agents/ram/recipes/ram_catch.yaml"] + ["--set", "critic=baseline", "--set", "state_loss_weight=0"],
+            ["--config", "agents/ram/recipes/ram_catch.yaml", "--set", "critic=baseline"]
+            + ["--set", "state_loss_weight=0"],
         ),
     },
 )
