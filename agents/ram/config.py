@@ -161,8 +161,8 @@ class RAMConfig:
 
     def loss_options(self) -> dict[str, Any]:
         """Keywords of :func:`~agents.ram.losses.hybrid_loss` (all but the rollout and ``supervised``)."""
-        names = ("reinforce_weight", "baseline_weight", "entropy_coef", "normalize_advantage", "gamma", "gae_lambda")
-        names += ("state_loss_weight", "glimpse_prediction_weight", "location_reward")
+        names: tuple[str, ...] = ("reinforce_weight", "baseline_weight", "entropy_coef", "normalize_advantage")
+        names += ("gamma", "gae_lambda", "state_loss_weight", "glimpse_prediction_weight", "location_reward")
         return {
             **{name: getattr(self, name) for name in names},
             "leave_one_out": self.rollouts_per_image if self.critic == "leave_one_out" else 0,
