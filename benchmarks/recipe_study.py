@@ -192,6 +192,7 @@ CATCH_RL = Study(
     env="RAM-Catch-v0",
     base="agents/ram/recipes/ram_catch_rl.yaml",
     validate_every=1_000_000,
+    glimpses=23,  # one per move until the ball lands
     scored="games missed of 1,000 seeded test games (validation: 1,000 other games)",
     variants={
         "recipe": (
