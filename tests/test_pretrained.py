@@ -3,28 +3,38 @@
 import pytest
 
 from agents.evaluation import evaluate
-from agents.pretrained import available, pretrained_path
+from agents.pretrained import available, pretrained_path, tracks
 from agents.ram import RAM
+
+#: every shipped model: (env id, track)
+SHIPPED = [(env_id, track) for env_id in available() for track in tracks(env_id)]
 
 
 def test_something_is_shipped():
     assert "RAM-MNIST-v0" in available()
 
 
-@pytest.mark.parametrize("env_id", available())
-def test_shipped_checkpoint_scores_its_recorded_error(env_id):
+@pytest.mark.parametrize(("env_id", "track"), SHIPPED)
+def test_shipped_checkpoint_scores_its_recorded_error(env_id, track):
     import torch
 
-    from agents.pretrained import pretrained_path
-
-    raw = torch.load(pretrained_path(env_id), weights_only=True)
+    raw = torch.load(pretrained_path(env_id, track), weights_only=True)
     assert raw["format_version"] == 2 and len(raw["digest"]) == 64  # integrity-checked on load
-    agent = RAM.load_pretrained(env_id)
+    agent = RAM.load_pretrained(env_id, track)
+    assert agent.track == track
     recorded = agent.checkpoint_extra
     assert {"test_error", "test_error_first_1000", "command"} <= set(recorded)
     result = evaluate(agent, n_episodes=1000)
     # deterministic policy, fixed images and seed: the same number, up to float noise on ties
     assert abs(result.error - recorded["test_error_first_1000"]) <= 0.002, (result.error, recorded)
+
+
+def test_catch_ships_a_model_of_each_track_and_the_rl_one_reads_no_state():
+    assert tracks("RAM-Catch-v0") == ["privileged", "rl"]
+    rl = RAM.load_pretrained("RAM-Catch-v0", track="rl")
+    assert rl.policy.state_critic is None and rl.policy.state_decoder is None
+    assert rl.config.critic != "state" and rl.config.state_loss_weight == 0 and not rl.config.supervised
+    assert RAM.load_pretrained("RAM-Catch-v0").track == "privileged"
 
 
 def test_unknown_pretrained_id_names_what_is_shipped():
