@@ -207,9 +207,10 @@ CATCH_RL = Study(
         "lambda1": ("GAE lambda 1: the paper's R - b_t", ["--set", "gae_lambda=1.0"]),
         "baseline1": ("baseline weight 1 (per episode: 1/23 per step)", ["--set", "baseline_weight=1.0"]),
         "before": (
-            "the reference sweep's ram-rl: ram_catch without its state critic and decoder",
-            ["--config", "agents/ram/recipes/ram_catch.yaml", "--set", "critic=baseline"]
-            + ["--set", "state_loss_weight=0"],
+            "all undone: the reference sweep's ram-rl (ram_catch without its state critic and decoder)",
+            ["--set", "glimpse_prediction_weight=0", "--set", "baseline_grad_to_core=false"]
+            + ["--set", "gae_lambda=0.5", "--set", "baseline_weight=1"]
+            + ["--env-arg", "retina_reduction=mean"],
         ),
     },
 )
