@@ -48,9 +48,9 @@ def checkpoint_track(data: dict[str, Any]) -> str:
     track = data.get("track")
     if isinstance(track, str) and track in TRACK_NAMES:
         return track
-    config = data.get("config", {})
-    reads = config.get("supervised") or config.get("critic") == "state" or config.get("state_loss_weight", 0) > 0
-    return "privileged" if reads else "rl"
+    from agents.ram.config import track_of
+
+    return track_of(data.get("config", {}))
 
 
 def _default_track(env_id: str) -> str:

@@ -41,7 +41,15 @@ import ram_env
 from agents.base import Callback, Track
 from agents.callbacks import ProgressBar
 from agents.checkpoint import CheckpointError, load_checkpoint, plain, restore_weights, save_checkpoint
-from agents.ram.config import REMOVED_FIELDS, RAMConfig, catch_warning, check_config, true_state_size, typed_hparams
+from agents.ram.config import (
+    REMOVED_FIELDS,
+    RAMConfig,
+    catch_warning,
+    check_config,
+    track_of,
+    true_state_size,
+    typed_hparams,
+)
 from agents.ram.losses import hybrid_loss
 from agents.ram.model import RecurrentAttentionModel
 from agents.ram.rollout import ResetAhead, Rollout, check_observation, collect, glimpse_action
@@ -160,9 +168,7 @@ class RAM:
     def track(self) -> Track:
         """``"privileged"`` when training reads ``info["label"]`` (the hybrid loss) or
         ``info["state"]`` (the true-state block); ``"rl"`` for pure REINFORCE on the reward."""
-        cfg = self.config
-        reads = cfg.supervised or cfg.critic == "state" or cfg.state_loss_weight > 0
-        return "privileged" if reads else "rl"
+        return "privileged" if track_of(dataclasses.asdict(self.config)) == "privileged" else "rl"
 
     def _check_spaces(self) -> str:
         obs, act = self.observation_space, self.action_space

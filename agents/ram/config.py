@@ -11,7 +11,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["RAMConfig", "check_config", "typed_hparams", "true_state_size", "catch_warning", "REMOVED_FIELDS"]
+__all__ = [
+    "RAMConfig",
+    "check_config",
+    "typed_hparams",
+    "true_state_size",
+    "track_of",
+    "catch_warning",
+    "REMOVED_FIELDS",
+]
 
 MAX_NUM_ENVS = 65_536  #: episodes per update, at most
 MAX_WIDTH = 16_384  #: units of a layer, at most (a 16k x 16k layer is already 1 GiB of weights)
@@ -289,6 +297,13 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
     for ok, message in checks:
         if not ok:
             raise ValueError(f"bad RAM config: {message} (config: {dataclasses.asdict(cfg)})")
+
+
+def track_of(config: dict[str, Any]) -> str:
+    """``"privileged"`` when a RAM config's training reads ``info["label"]`` (the hybrid loss) or
+    ``info["state"]`` (the true-state critic or decoder); ``"rl"`` for the reward alone."""
+    reads = config.get("supervised") or config.get("critic") == "state" or config.get("state_loss_weight", 0) > 0
+    return "privileged" if reads else "rl"
 
 
 def true_state_size(cfg: RAMConfig, env_id: str, probe: gym.Env) -> int:
