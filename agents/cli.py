@@ -488,6 +488,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             address=args.address,
             cpus_per_run=args.cpus_per_run,
             threads=args.threads,
+            reuse=args.reuse or (),
         )
     except SweepConfigError as err:
         raise SystemExit(f"ram bench: {err}") from None
@@ -792,6 +793,14 @@ def _add_bench_command(sub: Any) -> None:
         help="merge these `ram bench` output directories into one table and picture in --out (no runs)",
     )
     bench.add_argument("--out", default=None, help="output directory (default runs/bench-NAME)")
+    bench.add_argument(
+        "--reuse",
+        nargs="+",
+        default=None,
+        metavar="DIR",
+        help="take the finished runs of these `ram bench` output directories (or committed results.csv) whose "
+        "settings hash matches a run of this sweep instead of running them again (e.g. to add seeds)",
+    )
     bench.add_argument("--jobs", type=int, default=1, help="runs in parallel, one process each (1)")
     bench.add_argument("--threads", type=int, default=None, help="torch threads per run (default: the cores / --jobs)")
     bench.add_argument("--steps", type=int, default=None, help="override the budget (env steps per run)")

@@ -57,6 +57,35 @@ def test_rerun_skips_finished_runs_and_redoes_missing_ones(tmp_path, capsys):
     assert results[0].exists() and len(rows(tmp_path)) == 4
 
 
+def test_more_seeds_reuse_the_matching_runs_of_a_committed_table(tmp_path, capsys):
+    import shutil
+
+    assert run(tmp_path, TINY.replace("seeds: [0, 1]", "seeds: [0]")) == 0
+    committed = tmp_path / "committed"  # a committed table: results.csv alone, no run directories
+    committed.mkdir()
+    shutil.copy(tmp_path / "out" / "results.csv", committed / "results.csv")
+    old = {r["run"]: r for r in rows(tmp_path)}
+    shutil.rmtree(tmp_path / "out")
+    changed = TINY.replace("a2c: {n_envs: 8}", "a2c: {n_envs: 4}")  # a2c's settings differ: its seed 0 runs again
+    capsys.readouterr()
+    assert run(tmp_path, changed, "--reuse", str(committed)) == 0
+    out = capsys.readouterr().out
+    assert f"reused 1 finished run(s) of this sweep from {committed}" in out and "1 already finished, 3 to run" in out
+    table = {r["run"]: r for r in rows(tmp_path)}
+    (ram0,) = [name for name in old if name.startswith("ram-")]
+    assert table[ram0]["score"] == old[ram0]["score"]  # taken, not re-run
+    assert json.loads((tmp_path / "out" / "runs" / ram0 / "result.json").read_text())["reused_from"] == str(committed)
+    assert len(table) == 4 and not set(table) - {ram0} & set(old)
+
+
+def test_reuse_of_a_directory_without_results_is_refused(tmp_path, cli_error):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "sweep.yaml").write_text(TINY)
+    argv = ["bench", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "out"), "--reuse", str(tmp_path / "empty")]
+    message = cli_error(argv)
+    assert "holds neither runs/*/result.json nor results.csv" in message
+
+
 def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, capsys, monkeypatch):
     from agents.baselines.sb3_agents import SB3Agent
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.locks import directory_lock
-from agents.sweep.report import summarize
+from agents.sweep.report import finished_runs, summarize
 from agents.sweep.run import _orphaned, execute
 from agents.sweep.spec import RunSpec, SweepConfig, SweepConfigError, check_runs, expand
 
@@ -36,6 +37,7 @@ def run_sweep(
     address: str | None = None,
     cpus_per_run: int = 1,
     threads: int | None = None,
+    reuse: Sequence[str | os.PathLike] = (),
 ) -> list[dict[str, Any]]:
     """Run every not-yet-finished run of the sweep, then summarize.
 
@@ -49,6 +51,10 @@ def run_sweep(
             Every run writes ``OUT/runs/<run>/`` itself, so on a cluster ``out`` must be a
             directory every node sees (a shared file system).
         threads: torch threads per local run (default: the machine's cores / ``jobs``).
+        reuse: other ``ram bench`` output directories (run directories or a committed
+            ``results.csv``): their finished runs whose name - settings hash included - is a run
+            of this sweep are copied into ``out`` (``reused_from`` names the source) and not run
+            again, e.g. to add seeds to a committed sweep.
 
     Raises:
         SweepConfigError: a bad ``executor``, a run that cannot be made, or ``out`` in use by
@@ -60,6 +66,8 @@ def run_sweep(
     with _sweep_lock(out):
         (out / "runs").mkdir(parents=True, exist_ok=True)
         specs = expand(config)
+        for source in reuse:
+            _adopt(specs, out, Path(source), log)
         todo, results = _unfinished(specs, out)
         if todo:
             check_runs(config, log)
@@ -103,6 +111,29 @@ def _sweep_lock(out: Path) -> Iterator[None]:
 
     with directory_lock(out, SWEEP_LOCK, busy):
         yield
+
+
+def _adopt(specs: list[RunSpec], out: Path, source: Path, log: Callable[[str], object]) -> None:
+    """Copy the finished runs of ``source`` that are runs of ``specs`` (same name, so the same
+    settings hash) and not yet finished in ``out`` into ``out/runs/<run>/result.json``, with the
+    training curve where ``source`` has one."""
+    if source.resolve() == out.resolve():
+        return
+    wanted = {s.name for s in specs if not (out / "runs" / s.name / "result.json").exists()}
+    adopted = 0
+    for result in finished_runs(source):
+        if result["run"] not in wanted or result.get("status") != "ok":
+            continue
+        run_dir = out / "runs" / result["run"]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        origin = Path(result.pop("_dir", source))
+        if (origin / "progress.csv").is_file():
+            shutil.copyfile(origin / "progress.csv", run_dir / "progress.csv")
+        result["reused_from"] = str(source)
+        (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str))
+        wanted.discard(result["run"])
+        adopted += 1
+    log(f"reused {adopted} finished run(s) of this sweep from {source}")
 
 
 def _unfinished(specs: list[RunSpec], out: Path) -> tuple[list[RunSpec], dict[str, dict[str, Any]]]:

@@ -29,25 +29,38 @@ def merge_tables(
     holding a run wins."""
     results: dict[str, dict[str, Any]] = {}
     for d in result_dirs:
-        runs = sorted((Path(d) / "runs").glob("*/result.json"))
-        if not runs and (Path(d) / "results.csv").is_file():  # a committed table without its run directories
-            for row in _read_results_csv(Path(d) / "results.csv"):
-                results.setdefault(row["run"], row)
-            continue
-        if not runs:
-            raise SweepConfigError(f"{d} holds neither runs/*/result.json nor results.csv (a `ram bench` output?)")
-        for path in runs:
-            try:
-                result = json.loads(path.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue  # truncated by a kill: not a result
-            if isinstance(result, dict) and "run" in result:
-                results.setdefault(result["run"], {**result, "_dir": str(path.parent)})
+        for result in finished_runs(d):
+            results.setdefault(result["run"], result)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ordered = sorted(results.values(), key=lambda r: (r["env_id"], r["algo"], r.get("seed", 0)))
     summarize(ordered, out, name)
     return ordered
+
+
+def finished_runs(result_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """The runs recorded in a ``ram bench`` output directory: each ``runs/*/result.json`` (with
+    ``_dir``, its run directory), or, for a committed table without its run directories, the rows
+    of its ``results.csv``.  Files cut short by a kill are skipped.
+
+    Raises:
+        SweepConfigError: ``result_dir`` holds neither.
+    """
+    d = Path(result_dir)
+    paths = sorted((d / "runs").glob("*/result.json"))
+    if not paths and (d / "results.csv").is_file():
+        return _read_results_csv(d / "results.csv")
+    if not paths:
+        raise SweepConfigError(f"{d} holds neither runs/*/result.json nor results.csv (a `ram bench` output?)")
+    runs = []
+    for path in paths:
+        try:
+            result = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue  # truncated by a kill: not a result
+        if isinstance(result, dict) and "run" in result:
+            runs.append({**result, "_dir": str(path.parent)})
+    return runs
 
 
 def _read_results_csv(path: Path) -> list[dict[str, Any]]:
