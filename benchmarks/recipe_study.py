@@ -31,8 +31,9 @@ many glimpses an episode has:
 
 A fifth, ``estimators``, gives the location policy more information per episode, one change at
 a time from the same recipe (a warm start on random fixations, the classifier's log-likelihood as
-a dense or final reward, a leave-one-out baseline over 4 rollouts per image, a convolutional
-glimpse network), and scores the validation split every 4M env steps (``validation.csv``) to
+a dense or final reward, a leave-one-out or greedy baseline over 4 rollouts per image, a
+convolutional glimpse network, max-pooled coarser scales, glimpse prediction, a critic trained into
+the core, more updates of fewer episodes), and scores the validation split every 4M env steps (``validation.csv``) to
 compare validation error against training time:
 
     python benchmarks/recipe_study.py --study estimators --steps 40000000 --seeds 0 --out runs/estimators_study
@@ -182,6 +183,16 @@ ESTIMATORS = Study(
             ["--set", "rollouts_per_image=4", "--set", "critic=self_critical"],
         ),
         "max": ("max-pooled coarser retina scales", ["--env-arg", "retina_reduction=max"]),
+        # what taught Catch from the reward alone, on clutter
+        "predict": (
+            "glimpse prediction: a head on h_t and the chosen fixation predicts the next glimpse",
+            ["--set", "glimpse_prediction_weight=1"],
+        ),
+        "critic-core": (
+            "the baseline's regression trains the core too (a critic on h_t), GAE lambda 0.95",
+            ["--set", "baseline_grad_to_core=true", "--set", "gae_lambda=0.95"],
+        ),
+        "b128": ("128 episodes per update (twice the updates for the same env steps)", ["--set", "num_envs=128"]),
     },
 )
 
