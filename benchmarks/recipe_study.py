@@ -37,6 +37,10 @@ the core, more updates of fewer episodes), and scores the validation split every
 compare validation error against training time:
 
     python benchmarks/recipe_study.py --study estimators --steps 40000000 --seeds 0 --out runs/estimators_study
+
+``estimators-conv`` makes the same changes on top of the best one, the convolutional glimpse
+network (``ram_cluttered100_conv.yaml``), and ``estimators-60`` makes them on RAM-ClutteredMNIST-v0
+to confirm them there.
 """
 
 from __future__ import annotations
@@ -158,6 +162,36 @@ CLUTTER100 = Study(
     },
 )
 
+#: the estimator study's changes, each a few ``--set`` / ``--env-arg`` away from a recipe
+ESTIMATOR_CHANGES: dict[str, tuple[str, list[str]]] = {
+    "warm": (
+        "warm start: 4M env steps of uniform random fixations, cross-entropy only",
+        ["--set", "warm_start_steps=4000000"],
+    ),
+    "dense": ("dense reward: log p_{t+1}(y) - log p_t(y) per glimpse", ["--set", "location_reward=dense"]),
+    "loglik": ("final reward log p_T(y) instead of 0/1", ["--set", "location_reward=log_likelihood"]),
+    "loo4": (
+        "4 rollouts per image (64 images x 4), leave-one-out baseline",
+        ["--set", "rollouts_per_image=4", "--set", "critic=leave_one_out"],
+    ),
+    "conv": ("convolutional glimpse network", ["--set", "glimpse_network=conv"]),
+    "greedy4": (
+        "4 rollouts per image, the greedy one the baseline of the other 3 (self-critical)",
+        ["--set", "rollouts_per_image=4", "--set", "critic=self_critical"],
+    ),
+    "max": ("max-pooled coarser retina scales", ["--env-arg", "retina_reduction=max"]),
+    # what taught Catch from the reward alone, on clutter
+    "predict": (
+        "glimpse prediction: a head on h_t and the chosen fixation predicts the next glimpse",
+        ["--set", "glimpse_prediction_weight=1"],
+    ),
+    "critic-core": (
+        "the baseline's regression trains the core too (a critic on h_t), GAE lambda 0.95",
+        ["--set", "baseline_grad_to_core=true", "--set", "gae_lambda=0.95"],
+    ),
+    "b128": ("128 episodes per update (twice the updates for the same env steps)", ["--set", "num_envs=128"]),
+}
+
 #: the estimator study: what gives the location policy more information per episode, one change
 #: at a time from the shipped RAM-ClutteredMNIST100-v0 recipe, compared as validation error
 #: against training time
@@ -167,32 +201,30 @@ ESTIMATORS = Study(
     validate_every=4_000_000,
     variants={
         "base": ("the shipped recipe (ram_cluttered100_lstm.yaml: LSTM core, centre start, std 0.1)", []),
-        "warm": (
-            "warm start: 4M env steps of uniform random fixations, cross-entropy only",
-            ["--set", "warm_start_steps=4000000"],
-        ),
-        "dense": ("dense reward: log p_{t+1}(y) - log p_t(y) per glimpse", ["--set", "location_reward=dense"]),
-        "loglik": ("final reward log p_T(y) instead of 0/1", ["--set", "location_reward=log_likelihood"]),
-        "loo4": (
-            "4 rollouts per image (64 images x 4), leave-one-out baseline",
-            ["--set", "rollouts_per_image=4", "--set", "critic=leave_one_out"],
-        ),
-        "conv": ("convolutional glimpse network", ["--set", "glimpse_network=conv"]),
-        "greedy4": (
-            "4 rollouts per image, the greedy one the baseline of the other 3 (self-critical)",
-            ["--set", "rollouts_per_image=4", "--set", "critic=self_critical"],
-        ),
-        "max": ("max-pooled coarser retina scales", ["--env-arg", "retina_reduction=max"]),
-        # what taught Catch from the reward alone, on clutter
-        "predict": (
-            "glimpse prediction: a head on h_t and the chosen fixation predicts the next glimpse",
-            ["--set", "glimpse_prediction_weight=1"],
-        ),
-        "critic-core": (
-            "the baseline's regression trains the core too (a critic on h_t), GAE lambda 0.95",
-            ["--set", "baseline_grad_to_core=true", "--set", "gae_lambda=0.95"],
-        ),
-        "b128": ("128 episodes per update (twice the updates for the same env steps)", ["--set", "num_envs=128"]),
+        **ESTIMATOR_CHANGES,
+    },
+)
+
+#: the estimator study's second round: the other changes on top of its best one so far, the
+#: convolutional glimpse network
+ESTIMATORS_CONV = Study(
+    env="RAM-ClutteredMNIST100-v0",
+    base="agents/ram/recipes/ram_cluttered100_conv.yaml",
+    validate_every=4_000_000,
+    variants={
+        "base": ("ram_cluttered100_conv.yaml: ram_cluttered100_lstm with a convolutional glimpse network", []),
+        **{name: change for name, change in ESTIMATOR_CHANGES.items() if name != "conv"},
+    },
+)
+
+#: the estimator study's changes on RAM-ClutteredMNIST-v0 (60x60), to confirm them
+ESTIMATORS_60 = Study(
+    env="RAM-ClutteredMNIST-v0",
+    base="agents/ram/recipes/ram_cluttered_lstm.yaml",
+    validate_every=4_000_000,
+    variants={
+        "base": ("the shipped recipe (ram_cluttered_lstm.yaml: LSTM core, centre start, std 0.1)", []),
+        **ESTIMATOR_CHANGES,
     },
 )
 
@@ -232,6 +264,8 @@ STUDIES: dict[str, Study] = {
     "translated": TRANSLATED,
     "clutter100": CLUTTER100,
     "estimators": ESTIMATORS,
+    "estimators-conv": ESTIMATORS_CONV,
+    "estimators-60": ESTIMATORS_60,
     "catch-rl": CATCH_RL,
 }
 
