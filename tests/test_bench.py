@@ -78,6 +78,17 @@ def test_more_seeds_reuse_the_matching_runs_of_a_committed_table(tmp_path, capsy
     assert len(table) == 4 and not set(table) - {ram0} & set(old)
 
 
+def test_reused_run_directories_bring_their_curves(tmp_path, capsys):
+    assert run(tmp_path, TINY.replace("seeds: [0, 1]", "seeds: [0]")) == 0
+    (tmp_path / "out").rename(tmp_path / "before")
+    assert run(tmp_path, TINY, "--reuse", str(tmp_path / "before")) == 0
+    assert "reused 2 finished run(s)" in capsys.readouterr().out
+    for old in (tmp_path / "before" / "runs").iterdir():
+        new = tmp_path / "out" / "runs" / old.name
+        assert (new / "curve.csv").read_text() == (old / "curve.csv").read_text()
+        assert not (new / "checkpoint.pt").exists()  # the result and its curve, not the run's files
+
+
 def test_reuse_of_a_directory_without_results_is_refused(tmp_path, cli_error):
     (tmp_path / "empty").mkdir()
     (tmp_path / "sweep.yaml").write_text(TINY)

@@ -116,7 +116,7 @@ def _sweep_lock(out: Path) -> Iterator[None]:
 def _adopt(specs: list[RunSpec], out: Path, source: Path, log: Callable[[str], object]) -> None:
     """Copy the finished runs of ``source`` that are runs of ``specs`` (same name, so the same
     settings hash) and not yet finished in ``out`` into ``out/runs/<run>/result.json``, with the
-    training curve where ``source`` has one."""
+    training curve (``curve.csv``) where ``source`` has one."""
     if source.resolve() == out.resolve():
         return
     wanted = {s.name for s in specs if not (out / "runs" / s.name / "result.json").exists()}
@@ -127,8 +127,8 @@ def _adopt(specs: list[RunSpec], out: Path, source: Path, log: Callable[[str], o
         run_dir = out / "runs" / result["run"]
         run_dir.mkdir(parents=True, exist_ok=True)
         origin = Path(result.pop("_dir", source))
-        if (origin / "progress.csv").is_file():
-            shutil.copyfile(origin / "progress.csv", run_dir / "progress.csv")
+        if (origin / "curve.csv").is_file():
+            shutil.copyfile(origin / "curve.csv", run_dir / "curve.csv")
         result["reused_from"] = str(source)
         (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str))
         wanted.discard(result["run"])
