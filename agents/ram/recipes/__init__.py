@@ -20,10 +20,10 @@ name                                  for
 ``ram_cluttered_lstm``                RAM-ClutteredMNIST-v0: the clutter study's choice (the shipped model)
 ``ram_cluttered_lstm_b64``            RAM-ClutteredMNIST-v0: ``ram_cluttered_lstm`` with 64-episode batches
 ``ram_cluttered100``                  RAM-ClutteredMNIST100-v0 (ReLU RNN; shipped before the clutter study)
-``ram_cluttered100_lstm``             RAM-ClutteredMNIST100-v0 with the clutter study's changes (the shipped model)
+``ram_cluttered100_lstm``             RAM-ClutteredMNIST100-v0 with the clutter study's changes
 ``ram_cluttered100_lstm_g4``          RAM-ClutteredMNIST100-v0: ``ram_cluttered100_lstm`` with 4 glimpses per episode
 ``ram_cluttered100_lstm_std030``      RAM-ClutteredMNIST100-v0: ``ram_cluttered100_lstm`` with location std 0.3
-``ram_cluttered100_conv``             RAM-ClutteredMNIST100-v0: ``ram_cluttered100_lstm`` with a conv glimpse network
+``ram_cluttered100_conv``             RAM-ClutteredMNIST100-v0: the LSTM recipe, conv glimpse network (the shipped model)
 ``ram_catch``                         RAM-Catch-v0 (true-state critic and decoder; the privileged model)
 ``ram_catch_rl``                      RAM-Catch-v0 from the reward alone (the rl-track model)
 ====================================  ============================================================================
