@@ -23,7 +23,7 @@ name                                  for
 ``ram_cluttered100_lstm``             RAM-ClutteredMNIST100-v0 with the clutter study's changes
 ``ram_cluttered100_lstm_g4``          RAM-ClutteredMNIST100-v0: ``ram_cluttered100_lstm`` with 4 glimpses per episode
 ``ram_cluttered100_lstm_std030``      RAM-ClutteredMNIST100-v0: ``ram_cluttered100_lstm`` with location std 0.3
-``ram_cluttered100_conv``             RAM-ClutteredMNIST100-v0: the LSTM recipe, conv glimpse network (the shipped model)
+``ram_cluttered100_conv``             RAM-ClutteredMNIST100-v0: LSTM recipe + conv glimpse network (the shipped model)
 ``ram_catch``                         RAM-Catch-v0 (true-state critic and decoder; the privileged model)
 ``ram_catch_rl``                      RAM-Catch-v0 from the reward alone (the rl-track model)
 ====================================  ============================================================================
