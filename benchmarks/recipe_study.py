@@ -192,40 +192,38 @@ ESTIMATOR_CHANGES: dict[str, tuple[str, list[str]]] = {
     "b128": ("128 episodes per update (twice the updates for the same env steps)", ["--set", "num_envs=128"]),
 }
 
+
+def estimator_study(env: str, recipe: str, described: str, leave_out: str = "") -> Study:
+    """The estimator study's changes, one at a time, from ``agents/ram/recipes/<recipe>.yaml``
+    (``described``) on ``env`` (without the change ``leave_out``, which the recipe already has),
+    scored on the validation split every 4M env steps."""
+    changes = {name: change for name, change in ESTIMATOR_CHANGES.items() if name != leave_out}
+    return Study(
+        env=env,
+        base=f"agents/ram/recipes/{recipe}.yaml",
+        validate_every=4_000_000,
+        variants={"base": (f"{recipe}.yaml: {described}", []), **changes},
+    )
+
+
 #: the estimator study: what gives the location policy more information per episode, one change
 #: at a time from the shipped RAM-ClutteredMNIST100-v0 recipe, compared as validation error
 #: against training time
-ESTIMATORS = Study(
-    env="RAM-ClutteredMNIST100-v0",
-    base="agents/ram/recipes/ram_cluttered100_lstm.yaml",
-    validate_every=4_000_000,
-    variants={
-        "base": ("the shipped recipe (ram_cluttered100_lstm.yaml: LSTM core, centre start, std 0.1)", []),
-        **ESTIMATOR_CHANGES,
-    },
+ESTIMATORS = estimator_study(
+    "RAM-ClutteredMNIST100-v0", "ram_cluttered100_lstm", "the study's start (LSTM core, centre start, std 0.1)"
 )
 
-#: the estimator study's second round: the other changes on top of its best one so far, the
-#: convolutional glimpse network
-ESTIMATORS_CONV = Study(
-    env="RAM-ClutteredMNIST100-v0",
-    base="agents/ram/recipes/ram_cluttered100_conv.yaml",
-    validate_every=4_000_000,
-    variants={
-        "base": ("ram_cluttered100_conv.yaml: ram_cluttered100_lstm with a convolutional glimpse network", []),
-        **{name: change for name, change in ESTIMATOR_CHANGES.items() if name != "conv"},
-    },
+#: its second round: the other changes on top of its best one so far, the convolutional glimpse network
+ESTIMATORS_CONV = estimator_study(
+    "RAM-ClutteredMNIST100-v0",
+    "ram_cluttered100_conv",
+    "ram_cluttered100_lstm with a convolutional glimpse network",
+    leave_out="conv",
 )
 
 #: the estimator study's changes on RAM-ClutteredMNIST-v0 (60x60), to confirm them
-ESTIMATORS_60 = Study(
-    env="RAM-ClutteredMNIST-v0",
-    base="agents/ram/recipes/ram_cluttered_lstm.yaml",
-    validate_every=4_000_000,
-    variants={
-        "base": ("the shipped recipe (ram_cluttered_lstm.yaml: LSTM core, centre start, std 0.1)", []),
-        **ESTIMATOR_CHANGES,
-    },
+ESTIMATORS_60 = estimator_study(
+    "RAM-ClutteredMNIST-v0", "ram_cluttered_lstm", "the shipped recipe (LSTM core, centre start, std 0.1)"
 )
 
 #: Catch from the reward alone: the rl-track recipe (ram_catch_rl.yaml) with one of its changes

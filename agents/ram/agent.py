@@ -168,7 +168,7 @@ class RAM:
     def track(self) -> Track:
         """``"privileged"`` when training reads ``info["label"]`` (the hybrid loss) or
         ``info["state"]`` (the true-state block); ``"rl"`` for pure REINFORCE on the reward."""
-        return "privileged" if track_of(dataclasses.asdict(self.config)) == "privileged" else "rl"
+        return track_of(dataclasses.asdict(self.config))
 
     def _check_spaces(self) -> str:
         obs, act = self.observation_space, self.action_space

@@ -11,6 +11,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from agents.base import Track
+
 __all__ = [
     "RAMConfig",
     "check_config",
@@ -299,7 +301,7 @@ def check_config(cfg: RAMConfig, action_key: str) -> None:
             raise ValueError(f"bad RAM config: {message} (config: {dataclasses.asdict(cfg)})")
 
 
-def track_of(config: dict[str, Any]) -> str:
+def track_of(config: dict[str, Any]) -> Track:
     """``"privileged"`` when a RAM config's training reads ``info["label"]`` (the hybrid loss) or
     ``info["state"]`` (the true-state critic or decoder); ``"rl"`` for the reward alone."""
     reads = config.get("supervised") or config.get("critic") == "state" or config.get("state_loss_weight", 0) > 0
