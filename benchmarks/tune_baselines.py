@@ -62,6 +62,7 @@ VARIANTS: dict[str, tuple[str, str, int, list[str]]] = {
     "a2c-catch-5m": ("a2c", C, 5_000_000, []),
     "a2c-catch-5m-max": ("a2c", C, 5_000_000, cli(env=("retina_reduction=max",))),
     "ppo-catch-5m-max": ("ppo", C, 5_000_000, cli(env=("retina_reduction=max",))),
+    "recurrent-ppo-catch-5m-max": ("recurrent-ppo", C, 5_000_000, cli(env=("retina_reduction=max",))),
     "a2c-catch-5m-max-lambda095": ("a2c", C, 5_000_000, cli("gae_lambda=0.95", env=("retina_reduction=max",))),
     # the RAM on the reward alone (ram-rl) on RAM-MNIST-v0
     "ramrl-mnist-defaults": ("ram-rl", M, 5_000_000, []),
