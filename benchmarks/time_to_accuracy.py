@@ -10,13 +10,18 @@ scoring happens after training, so it takes none of the budget.
         [--every 60] [--out runs/time-to-accuracy] [--threads N] [--set KEY=VALUE ...] [--env-arg KEY=VALUE ...]
 
 Prints a table (minutes of training, env steps, test error) and writes it with a plot to
-``OUT/curve.csv`` and ``OUT/curve.png``.  Run it on an otherwise idle machine.
+``OUT/curve.csv``, ``OUT/curve.json`` (what was trained, where) and ``OUT/curve.png``, the
+paper's error for the task drawn as a line.  Run it on an otherwise idle machine, or compare
+runs that shared the machine alike.  Several finished runs in one picture:
+
+    python benchmarks/time_to_accuracy.py --compare OUT [OUT ...] --plot PNG [--title TEXT]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import time
@@ -30,6 +35,14 @@ from agents.evaluation import evaluate
 from agents.ram import RAM
 from agents.threads import use_free_cores
 from agents.training import train
+
+#: the paper's test error per task (Mnih et al. 2014, Tables 1 and 2: the RAM's best)
+PAPER_ERROR = {
+    "RAM-MNIST-v0": 0.0112,
+    "RAM-TranslatedMNIST-v0": 0.0120,
+    "RAM-ClutteredMNIST-v0": 0.0404,
+    "RAM-ClutteredMNIST100-v0": 0.0811,
+}
 
 
 class Snapshots:
@@ -63,7 +76,18 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=None, help="test images to score (default: all)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one RAMConfig field")
     parser.add_argument("--env-arg", action="append", default=[], metavar="KEY=VALUE", help="one env keyword")
+    parser.add_argument("--compare", nargs="+", metavar="OUT", help="plot these finished runs together; train nothing")
+    parser.add_argument("--plot", default=None, help="with --compare: the picture to write")
+    parser.add_argument("--title", default=None, help="with --compare: the picture's title")
     args = parser.parse_args()
+    if args.compare:
+        if not args.plot:
+            parser.error("--compare needs --plot PNG (the picture to write)")
+        try:
+            compare([Path(run) for run in args.compare], Path(args.plot), args.title)
+        except ValueError as err:
+            parser.error(str(err))
+        return
     if not args.minutes > 0 or not args.every > 0:
         raise SystemExit("--minutes and --every must be > 0")
     if (unknown := unknown_env_error(args.env)) is not None:
@@ -90,35 +114,72 @@ def main() -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print(
-        f"# time_to_accuracy  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()}  {os.cpu_count()} cores  "
-        f"torch {torch.__version__}  {threads} torch threads  {args.env}  config {args.config}"
-        + (f" {' '.join(args.set)}" if args.set else "")
-        + (f" env {' '.join(args.env_arg)}" if args.env_arg else "")
-        + f"  budget {args.minutes:g} min"
-    )
+    changes = " ".join([*args.set, *(f"env {arg}" for arg in args.env_arg)])
+    header = {
+        "env": args.env,
+        "label": f"{args.config} {changes}".strip(),
+        "minutes": args.minutes,
+        "seed": args.seed,
+        "finished": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {threads} torch threads",
+    }
+    (out / "curve.json").write_text(json.dumps(header, indent=2) + "\n")
+    print(f"# time_to_accuracy  {header['finished']}  {header['machine']}  {args.env}  config {header['label']}")
+    print(f"#   budget {args.minutes:g} min")
     print("| training minutes | env steps | test error (deterministic, 1 sample) |")
     print("|---|---|---|")
     for row in rows:
         print(f"| {row['minutes']:.2f} | {row['env_steps']:,} | {100 * row['test_error']:.2f}% |")
-    plot(rows, out / "curve.png", f"{args.env}, {args.config}, {args.minutes:g}-minute budget")
+    draw([(header["label"], rows)], args.env, out / "curve.png", f"{args.env}, {args.minutes:g}-minute budget")
 
 
-def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
-    """Test error (%) against training minutes."""
+def read_run(out: Path) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    """``(header, rows)`` of a finished run's ``curve.json`` and ``curve.csv``."""
+    if not (out / "curve.csv").is_file() or not (out / "curve.json").is_file():
+        raise ValueError(f"{str(out)!r} is not a finished time-to-accuracy run (no curve.csv and curve.json in it)")
+    header = json.loads((out / "curve.json").read_text())
+    with open(out / "curve.csv", newline="") as f:
+        rows = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(f)]
+    return header, rows
+
+
+def compare(runs: list[Path], path: Path, title: str | None) -> None:
+    """One picture of the finished ``runs`` (all on one env) and a table of their points."""
+    read = [read_run(run) for run in runs]
+    envs = sorted({header["env"] for header, _ in read})
+    if len(envs) != 1:
+        raise ValueError(f"--compare takes runs on one env; these are on {envs}")
+    curves = [(f"{header['label']} (seed {header['seed']})", rows) for header, rows in read]
+    print("| run | directory | minutes | env steps | final test error | lowest |")
+    print("|---|---|---|---|---|---|")
+    for (label, rows), run in zip(curves, runs, strict=True):
+        best = min(rows, key=lambda row: row["test_error"])
+        print(
+            f"| {label} | {run} | {rows[-1]['minutes']:.1f} | {int(rows[-1]['env_steps']):,} | "
+            f"{100 * rows[-1]['test_error']:.2f}% | {100 * best['test_error']:.2f}% at {best['minutes']:.1f} min |"
+        )
+    draw(curves, envs[0], path, title or f"{envs[0]}: test error against training time")
+    print(f"wrote {path}")
+
+
+def draw(curves: list[tuple[str, list[dict[str, Any]]]], env: str, path: Path, title: str) -> None:
+    """Test error (%) against training minutes, one line per curve, the paper's error dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot([r["minutes"] for r in rows], [100 * r["test_error"] for r in rows], marker="o")
-    ax.axhline(1.0, color="grey", linestyle="--", linewidth=0.8, label="1.0% target")
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for label, rows in curves:
+        ax.plot([r["minutes"] for r in rows], [100 * r["test_error"] for r in rows], marker="o", label=label)
+    if env in PAPER_ERROR:
+        paper = 100 * PAPER_ERROR[env]
+        ax.axhline(paper, color="grey", linestyle="--", linewidth=0.8, label=f"the paper's RAM, {paper:.2f}%")
     ax.set_xlabel("training wall-clock (minutes)")
     ax.set_ylabel("test error (%)")
     ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -242,3 +242,39 @@ def test_ship_pretrained_puts_a_model_of_another_track_beside_the_envs_model(tmp
     privileged.save(tmp_path / "RAM-Catch-v0.pt")
     assert ship.destination(rl) == tmp_path / "RAM-Catch-v0.rl.pt"
     assert ship.destination(privileged) == tmp_path / "RAM-Catch-v0.pt"  # replaces the model of its track
+
+
+def write_curve(out: Path, env: str, label: str, errors: list[float]) -> Path:
+    """A finished time-to-accuracy run's files, as the script writes them."""
+    import json
+
+    out.mkdir(parents=True)
+    rows = "".join(f"{i + 1},{(i + 1) * 1000},{error}\n" for i, error in enumerate(errors))
+    (out / "curve.csv").write_text("minutes,env_steps,test_error\n" + rows)
+    (out / "curve.json").write_text(json.dumps({"env": env, "label": label, "seed": 0}))
+    return out
+
+
+def test_time_to_accuracy_compares_runs_in_one_picture(tmp_path):
+    old = write_curve(tmp_path / "old", "RAM-ClutteredMNIST-v0", "ram_cluttered_lstm", [0.2, 0.1, 0.06])
+    new = write_curve(tmp_path / "new", "RAM-ClutteredMNIST-v0", "ram_cluttered_conv", [0.1, 0.05, 0.035])
+    result = run_script(
+        "benchmarks/time_to_accuracy.py", "--compare", str(old), str(new), "--plot", str(tmp_path / "c.png")
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "c.png").stat().st_size > 0
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ram_cluttered")]
+    assert rows[0].split("|")[5].strip() == "6.00%" and rows[1].split("|")[5].strip() == "3.50%"  # final errors
+
+
+def test_time_to_accuracy_compare_refuses_unfinished_or_mixed_runs(tmp_path):
+    old = write_curve(tmp_path / "old", "RAM-ClutteredMNIST-v0", "a", [0.1])
+    other = write_curve(tmp_path / "other", "RAM-MNIST-v0", "b", [0.1])
+    plot = str(tmp_path / "c.png")
+    mixed = run_script("benchmarks/time_to_accuracy.py", "--compare", str(old), str(other), "--plot", plot)
+    assert mixed.returncode == 2 and "runs on one env" in mixed.stderr and "Traceback" not in mixed.stderr
+    empty = run_script("benchmarks/time_to_accuracy.py", "--compare", str(tmp_path), "--plot", plot)
+    assert empty.returncode == 2 and "is not a finished time-to-accuracy run" in empty.stderr
+    no_plot = run_script("benchmarks/time_to_accuracy.py", "--compare", str(old))
+    assert no_plot.returncode == 2 and "--compare needs --plot" in no_plot.stderr
+    assert not (tmp_path / "c.png").exists()

@@ -19,6 +19,7 @@ name                                  for
 ``ram_cluttered``                     RAM-ClutteredMNIST-v0 (ReLU RNN; shipped before the clutter study)
 ``ram_cluttered_lstm``                RAM-ClutteredMNIST-v0: the clutter study's choice (the shipped model)
 ``ram_cluttered_lstm_b64``            RAM-ClutteredMNIST-v0: ``ram_cluttered_lstm`` with 64-episode batches
+``ram_cluttered_conv``                RAM-ClutteredMNIST-v0: ``ram_cluttered_lstm`` + conv glimpse network
 ``ram_cluttered100``                  RAM-ClutteredMNIST100-v0 (ReLU RNN; shipped before the clutter study)
 ``ram_cluttered100_lstm``             RAM-ClutteredMNIST100-v0 with the clutter study's changes
 ``ram_cluttered100_lstm_g4``          RAM-ClutteredMNIST100-v0: ``ram_cluttered100_lstm`` with 4 glimpses per episode
