@@ -63,6 +63,14 @@ VARIANTS: dict[str, tuple[str, str, int, list[str]]] = {
     "a2c-catch-5m-max": ("a2c", C, 5_000_000, cli(env=("retina_reduction=max",))),
     "ppo-catch-5m-max": ("ppo", C, 5_000_000, cli(env=("retina_reduction=max",))),
     "recurrent-ppo-catch-5m-max": ("recurrent-ppo", C, 5_000_000, cli(env=("retina_reduction=max",))),
+    # RecurrentPPO updated as often as A2C learns Catch (a rollout of 16 steps, not 46), at A2C's rate
+    "recurrent-ppo-catch-5m-max-n16": (
+        "recurrent-ppo",
+        C,
+        5_000_000,
+        cli("n_steps=16", "batch_size=256", "learning_rate=0.0007", env=("retina_reduction=max",)),
+    ),
+    "dqn-catch-5m-max": ("dqn", C, 5_000_000, cli(env=("retina_reduction=max",))),
     "a2c-catch-5m-max-lambda095": ("a2c", C, 5_000_000, cli("gae_lambda=0.95", env=("retina_reduction=max",))),
     # the RAM on the reward alone (ram-rl) on RAM-MNIST-v0
     "ramrl-mnist-defaults": ("ram-rl", M, 5_000_000, []),
