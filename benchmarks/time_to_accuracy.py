@@ -137,9 +137,16 @@ def read_run(out: Path) -> tuple[dict[str, Any], list[dict[str, float]]]:
     """``(header, rows)`` of a finished run's ``curve.json`` and ``curve.csv``."""
     if not (out / "curve.csv").is_file() or not (out / "curve.json").is_file():
         raise ValueError(f"{str(out)!r} is not a finished time-to-accuracy run (no curve.csv and curve.json in it)")
-    header = json.loads((out / "curve.json").read_text())
-    with open(out / "curve.csv", newline="") as f:
-        rows = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(f)]
+    try:
+        header = json.loads((out / "curve.json").read_text())
+        with open(out / "curve.csv", newline="") as f:
+            rows = [
+                {key: float(row[key]) for key in ("minutes", "env_steps", "test_error")} for row in csv.DictReader(f)
+            ]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{str(out)!r}: unreadable curve.json or curve.csv ({type(err).__name__}: {err})") from err
+    if not isinstance(header, dict) or not {"env", "label", "seed"} <= header.keys() or not rows:
+        raise ValueError(f"{str(out)!r}: curve.json lacks env, label or seed, or curve.csv has no rows")
     return header, rows
 
 

@@ -275,6 +275,14 @@ def test_time_to_accuracy_compare_refuses_unfinished_or_mixed_runs(tmp_path):
     assert mixed.returncode == 2 and "runs on one env" in mixed.stderr and "Traceback" not in mixed.stderr
     empty = run_script("benchmarks/time_to_accuracy.py", "--compare", str(tmp_path), "--plot", plot)
     assert empty.returncode == 2 and "is not a finished time-to-accuracy run" in empty.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "curve.json").write_text('{"env": "RAM-MNIST-v0"}')
+    (tmp_path / "bad" / "curve.csv").write_text("minutes,env_steps,test_error\n1,1000,0.1\n")
+    bad = run_script("benchmarks/time_to_accuracy.py", "--compare", str(tmp_path / "bad"), "--plot", plot)
+    assert bad.returncode == 2 and "lacks env, label or seed" in bad.stderr and "Traceback" not in bad.stderr
+    (tmp_path / "bad" / "curve.csv").write_text("minutes,env_steps,test_error\n1,1000,lots\n")
+    garbled = run_script("benchmarks/time_to_accuracy.py", "--compare", str(tmp_path / "bad"), "--plot", plot)
+    assert garbled.returncode == 2 and "unreadable curve.json or curve.csv" in garbled.stderr
     no_plot = run_script("benchmarks/time_to_accuracy.py", "--compare", str(old))
     assert no_plot.returncode == 2 and "--compare needs --plot" in no_plot.stderr
     assert not (tmp_path / "c.png").exists()
