@@ -16,6 +16,7 @@ name                                  for
 ``ram_translated_lstm_std020``        RAM-TranslatedMNIST-v0: ``ram_translated_lstm`` with location std 0.2
 ``ram_translated_lstm_std015_ema``    RAM-TranslatedMNIST-v0: ``..._std015`` + averaged weights (the shipped model)
 ``ram_translated_lstm_std020_ema``    RAM-TranslatedMNIST-v0: ``ram_translated_lstm_std020`` + averaged weights
+``ram_translated_conv``               RAM-TranslatedMNIST-v0: ``..._std015_ema`` + conv glimpse network
 ``ram_cluttered``                     RAM-ClutteredMNIST-v0 (ReLU RNN; shipped before the clutter study)
 ``ram_cluttered_lstm``                RAM-ClutteredMNIST-v0: the clutter study's choice (the shipped model)
 ``ram_cluttered_lstm_b64``            RAM-ClutteredMNIST-v0: ``ram_cluttered_lstm`` with 64-episode batches
