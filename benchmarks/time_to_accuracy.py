@@ -175,6 +175,7 @@ def draw(curves: list[tuple[str, list[dict[str, Any]]]], env: str, path: Path, t
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for label, rows in curves:
@@ -185,7 +186,9 @@ def draw(curves: list[tuple[str, list[dict[str, Any]]]], env: str, path: Path, t
     ax.set_xlabel("training wall-clock (minutes)")
     ax.set_ylabel("test error (%)")
     ax.set_yscale("log")
-    ax.set_title(title, fontsize=9)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))  # 20, not 2 x 10^1
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: f"{y:g}" if f"{y:g}"[0] in "2345" else ""))
+    ax.set_title(title, fontsize=8)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
