@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.ram-gym-installed-$(subst $(comma),-,$(EXTRAS))
 # pip's and setuptools' own chatter goes to $(VENV)/install.log, shown only when the install fails.
 # torch first, pinned: an unpinned torch pulls the newest, multi-GB CUDA build. On the project's
 # machines pip finds a CPU-only 2.13.0 wheel on disk; elsewhere install the CPU build into .venv
-# first (README, "On another machine") and this step keeps it.
+# first (README, "Install": "On another machine") and this step keeps it.
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing ram-gym[$(EXTRAS)] into $(VENV) (log: $(VENV)/install.log) ..."
